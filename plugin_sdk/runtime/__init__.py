@@ -1,0 +1,1 @@
+"""Running one plugin: the job folder, the R and Python entry points, limits and outcomes."""

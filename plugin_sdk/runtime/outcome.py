@@ -1,0 +1,228 @@
+"""What a run came to, in words a biologist can act on.
+
+The entry points write result.json with the raw error; the supervisor knows whether the
+clock or a limit stopped the process. This module turns both into one `Reason` and one
+readable message, naming the column or the parameter when the error points at one.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from plugin_sdk.runtime.process import ExitInfo
+from plugin_sdk.tables import Table
+
+
+class Reason(StrEnum):
+    SUCCEEDED = "succeeded"
+    INVALID_INPUT = "invalid_input"
+    PLUGIN_ERROR = "plugin_error"
+    MISSING_PACKAGE = "missing_package"
+    TIMEOUT = "timeout"
+    OUT_OF_MEMORY = "out_of_memory"
+    CPU_TIME = "cpu_time"
+    OUTPUT_TOO_LARGE = "output_too_large"
+    TOO_MANY_PROCESSES = "too_many_processes"
+    NO_OUTPUT = "no_output"
+    CANCELLED = "cancelled"
+    KILLED = "killed"
+    WORKER_LOST = "worker_lost"
+
+
+@dataclass
+class OutputFile:
+    name: str
+    kind: str
+    size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RunResult:
+    reason: Reason
+    message: str = ""
+    outputs: list[OutputFile] = field(default_factory=list)
+    field_errors: list[dict[str, Any]] = field(default_factory=list)
+    log_tail: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+    output_dir: Path | None = None
+    bundle: Path | None = None
+    detail: str = ""  # the raw error, for the log and for plugin authors
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is Reason.SUCCEEDED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "reason": self.reason.value,
+            "message": self.message,
+            "detail": self.detail,
+            "outputs": [o.to_dict() for o in self.outputs],
+            "field_errors": self.field_errors,
+            "log_tail": self.log_tail,
+            "duration_s": round(self.duration_s, 3),
+            "output_dir": str(self.output_dir) if self.output_dir else None,
+            "bundle": str(self.bundle) if self.bundle else None,
+        }
+
+
+_MEMORY_PATTERNS = (
+    re.compile(r"cannot allocate (vector|memory|buffer)", re.I),
+    re.compile(r"\bMemoryError\b"),
+    re.compile(r"std::bad_alloc"),
+    re.compile(r"memory exhausted", re.I),
+    re.compile(r"Cannot allocate memory", re.I),
+)
+_FORK_PATTERNS = (
+    re.compile(r"Resource temporarily unavailable"),
+    re.compile(r"cannot fork", re.I),
+    re.compile(r"BlockingIOError"),
+)
+# Errors R and pandas give for common input mistakes, with what the user should check.
+_KNOWN_ERRORS = (
+    (re.compile(r"non-numeric argument|Discrete value supplied to continuous scale|could not convert string to float|"
+                r"must be numeric|is not numeric|invalid 'type' \(character\)", re.I),
+     "a column that should hold numbers holds text"),
+    (re.compile(r"object '([^']+)' not found", re.I), "the script looked for '{0}', which does not exist"),
+    (re.compile(r"(?:undefined columns selected|Column `([^`]+)` doesn't exist|KeyError: '([^']+)')", re.I),
+     "a column the plot needs is missing"),
+    (re.compile(r"need finite 'ylim' values|need finite 'xlim' values|all values are NA|contains no data", re.I),
+     "the chosen columns hold no usable numbers"),
+)
+
+
+def describe_failure(
+    info: ExitInfo,
+    entry_result: dict[str, Any] | None,
+    log_lines: list[str],
+    config: dict[str, Any],
+    tables: list[Table],
+    limits_text: dict[str, str],
+) -> tuple[Reason, str, str]:
+    """(reason, readable message, raw detail) for a run that did not succeed."""
+    if info.cancelled:
+        return Reason.CANCELLED, "The job was cancelled.", ""
+    if info.timed_out:
+        return Reason.TIMEOUT, f"The plot took longer than {limits_text['wall_clock']} and was stopped.", ""
+    if info.output_exceeded:
+        message = f"The plot wrote more than {limits_text['output']} of files and was stopped."
+        return Reason.OUTPUT_TOO_LARGE, message, ""
+
+    raw = ""
+    if entry_result and not entry_result.get("ok", False):
+        raw = str(entry_result.get("message") or "").strip()
+    text_to_scan = raw + "\n" + "\n".join(log_lines[-60:])
+
+    if entry_result and entry_result.get("missing_package"):
+        package = entry_result["missing_package"]
+        return (
+            Reason.MISSING_PACKAGE,
+            f"This plot needs the package '{package}', which is not installed on this server. "
+            "Please tell the server's operator.",
+            raw,
+        )
+    if any(p.search(text_to_scan) for p in _MEMORY_PATTERNS):
+        return (
+            Reason.OUT_OF_MEMORY,
+            f"The plot ran out of memory (limit {limits_text['memory']}). Try a smaller table.",
+            raw,
+        )
+    if info.signal == signal.SIGXCPU:
+        return Reason.CPU_TIME, f"The plot used more than {limits_text['cpu']} of processor time and was stopped.", raw
+    if any(p.search(text_to_scan) for p in _FORK_PATTERNS):
+        return Reason.TOO_MANY_PROCESSES, "The plot tried to start too many processes and was stopped.", raw
+    if entry_result is None:
+        if info.signal is not None:
+            name = signal.Signals(info.signal).name if info.signal in signal.valid_signals() else info.signal
+            return Reason.KILLED, f"The plot process was stopped by the system ({name}).", _last_lines(log_lines)
+        return Reason.PLUGIN_ERROR, "The plot stopped without reporting a result.", _last_lines(log_lines)
+    return Reason.PLUGIN_ERROR, readable_plugin_error(raw, config, tables), raw
+
+
+def readable_plugin_error(raw: str, config: dict[str, Any], tables: list[Table]) -> str:
+    """The last error line, plus what it concerns (a column, a parameter) when we can tell."""
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    core = lines[-1] if lines else "unknown error"
+    core = re.sub(r"^(Error in [^:]*:|Error:)\s*", "", core)
+    # ggplot2/rlang put the useful sentence first and bullets ("ℹ", "✖") after it.
+    for line in lines:
+        if not line.startswith(("ℹ", "✖", "•", "Run `rlang::last_trace()`", "Backtrace")):
+            core = re.sub(r"^(Error in [^:]*:|Error:)\s*", "", line) or core
+            break
+    hints = []
+    for pattern, hint in _KNOWN_ERRORS:
+        match = pattern.search(raw)
+        if match:
+            groups = [g for g in match.groups() if g] if match.groups() else []
+            hints.append(hint.format(*groups) if groups else hint)
+            break
+    concern = _what_it_concerns(raw, config, tables)
+    message = f"The plot failed: {core}"
+    if hints:
+        message += f" ({hints[0]})"
+    if concern:
+        message += f". {concern}"
+    return message
+
+
+def _what_it_concerns(raw: str, config: dict[str, Any], tables: list[Table]) -> str:
+    quoted = set(re.findall(r"['`\"‘’]([^'`\"‘’]{1,80})['`\"‘’]", raw))
+    for table in tables:
+        for column in table.columns:
+            if column in quoted:
+                return f"This concerns column '{column}' of table {table.name}."
+    for table_name, roles in (config.get("dataArg") or {}).items():
+        for position, role in enumerate(roles if isinstance(roles, list) else [], start=1):
+            value = role.get("value") if isinstance(role, dict) else role
+            for column in value if isinstance(value, list) else [value]:
+                if column and column in quoted:
+                    return f"This concerns column '{column}', chosen for role {position} of table {table_name}."
+    for key in (config.get("extra") or {}):
+        if key in quoted:
+            return f"This concerns the parameter '{key}'."
+    return ""
+
+
+def _last_lines(lines: list[str], count: int = 5) -> str:
+    return "\n".join(lines[-count:])
+
+
+OUTPUT_KINDS = {
+    ".plotly.html": "plotly",
+    ".addition.tar.gz": "addition",
+    ".pdf": "pdf",
+    ".png": "png",
+    ".jpeg": "jpeg",
+    ".jpg": "jpeg",
+    ".tiff": "tiff",
+    ".tif": "tiff",
+    ".svg": "svg",
+    ".xlsx": "xlsx",
+    ".html": "html",
+}
+
+
+def output_kind(name: str) -> str:
+    lower = name.lower()
+    for suffix, kind in OUTPUT_KINDS.items():
+        if lower.endswith(suffix):
+            return kind
+    return "other"
+
+
+def list_outputs(folder: Path) -> list[OutputFile]:
+    """Every file a run produced, with its kind; hidden and temporary files are not outputs."""
+    files = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.is_file() and not path.name.startswith(".") and not path.name.endswith(".tmp"):
+            files.append(OutputFile(path.name, output_kind(path.name), path.stat().st_size))
+    return files

@@ -1,0 +1,196 @@
+"""Start a job's process in its own process group, and watch it until it ends.
+
+The supervisor owns the wall clock (R ignores alarms, so only killing the whole process
+group stops it), the cancel switch, the output-size cap, and the live log: lines the
+script prints and steps it enters reach the caller as they happen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from plugin_sdk.runtime.jobfolder import JobFolder
+from plugin_sdk.runtime.limits import MIB, Limits, apply_limits
+
+POLL_INTERVAL_S = 0.05
+EventSink = Callable[[str, Any], None]  # ("log", line) | ("step", {"label":..., "status":...})
+
+
+class ChildProcess(Protocol):
+    pid: int
+
+    def poll(self) -> int | None:
+        """None while running; the exit code, or minus the signal number, once ended."""
+
+
+@dataclass
+class ForkedChild:
+    """A child made with os.fork(): waited for with waitpid, reported like Popen.poll()."""
+
+    pid: int
+    returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -signal.SIGKILL
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+
+def spawn_command(argv: Sequence[str], job: JobFolder, limits: Limits, env: dict[str, str]) -> subprocess.Popen:
+    """Run a command as a new session leader with the job's limits, output to log.txt."""
+    log = open(job.log_file, "ab")  # noqa: SIM115 - handed to the child, closed below
+    try:
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=job.root,
+            env=env,
+            start_new_session=True,
+            preexec_fn=lambda: apply_limits(limits),
+            close_fds=True,
+        )
+    finally:
+        log.close()
+
+
+@dataclass
+class ExitInfo:
+    returncode: int
+    timed_out: bool = False
+    cancelled: bool = False
+    output_exceeded: bool = False
+    duration_s: float = 0.0
+
+    @property
+    def signal(self) -> int | None:
+        return -self.returncode if self.returncode < 0 else None
+
+
+def supervise(
+    child: ChildProcess,
+    job: JobFolder,
+    limits: Limits,
+    watch_dir: Path,
+    on_event: EventSink | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> ExitInfo:
+    """Wait for the child, enforcing the wall clock, cancellation and the output cap."""
+    started = time.monotonic()
+    deadline = started + limits.wall_clock_s
+    tail = _LogTail(job.log_file)
+    steps = _StepWatch(job.status_json)
+    info: ExitInfo | None = None
+    next_size_check = 0.0
+    while info is None:
+        code = child.poll()
+        now = time.monotonic()
+        if code is not None:
+            info = ExitInfo(code)
+        elif should_cancel is not None and should_cancel():
+            info = ExitInfo(_kill_group(child), cancelled=True)
+        elif now > deadline:
+            info = ExitInfo(_kill_group(child), timed_out=True)
+        elif now >= next_size_check:
+            next_size_check = now + 0.5
+            if _folder_size(watch_dir) > limits.output_mb * MIB:
+                info = ExitInfo(_kill_group(child), output_exceeded=True)
+        if on_event is not None:
+            for line in tail.new_lines():
+                on_event("log", line)
+            for step in steps.changes():
+                on_event("step", step)
+        if info is None:
+            time.sleep(POLL_INTERVAL_S)
+    # The leader is gone; anything it started in its group goes too (nothing is left running).
+    _signal_group(child.pid, signal.SIGKILL)
+    info.duration_s = time.monotonic() - started
+    return info
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _kill_group(child: ChildProcess) -> int:
+    _signal_group(child.pid, signal.SIGKILL)
+    while (code := child.poll()) is None:
+        time.sleep(0.01)
+    return code
+
+
+def _folder_size(folder: Path) -> int:
+    total = 0
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+class _LogTail:
+    """Reads the lines appended to a file since the last call."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.partial = b""
+
+    def new_lines(self) -> list[str]:
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                chunk = handle.read(1 << 20)
+        except OSError:
+            return []
+        self.offset += len(chunk)
+        data = self.partial + chunk
+        *lines, self.partial = data.split(b"\n")
+        return [line.decode("utf-8", errors="replace").rstrip("\r") for line in lines]
+
+
+class _StepWatch:
+    """Reports each step of Hiplot's status.json whose status changed since the last call."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.mtime = 0.0
+        self.seen: dict[str, int] = {}
+
+    def changes(self) -> list[dict[str, Any]]:
+        try:
+            mtime = self.path.stat().st_mtime
+            if mtime == self.mtime:
+                return []
+            document = json.loads(self.path.read_text(encoding="utf-8"))
+            self.mtime = mtime
+        except (OSError, ValueError):
+            return []
+        out = []
+        for ident, label, status in zip(
+            document.get("id", []), document.get("label", []), document.get("status", []), strict=False
+        ):
+            key = str(ident)
+            if self.seen.get(key) != status:
+                self.seen[key] = status
+                out.append({"id": ident, "label": label, "status": status})
+        return out
