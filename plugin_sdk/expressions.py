@@ -44,7 +44,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -69,7 +69,9 @@ _HINTS = {"+": "arithmetic is not supported", "*": "arithmetic is not supported"
           "|": "bitwise operators are not supported", "^": "bitwise operators are not supported",
           "~": "bitwise operators are not supported", "{": "object literals and blocks are not supported",
           "}": "object literals and blocks are not supported"}
-_KEYWORDS = frozenset(["new", "function", "typeof", "void", "delete", "in", "instanceof", "var", "let", "const", "return", "class", "import", "export", "await", "yield", "async", "if", "else", "for", "while", "do", "throw", "try", "super", "with", "debugger"])
+_KEYWORDS = frozenset(["new", "function", "typeof", "void", "delete", "in", "instanceof", "var", "let", "const",
+                       "return", "class", "import", "export", "await", "yield", "async", "if", "else", "for",
+                       "while", "do", "throw", "try", "super", "with", "debugger"])
 # JavaScript's WhiteSpace and LineTerminator, used by the lexer and by Number(string).
 _JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009" \
             "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -171,8 +173,9 @@ class _Token:
     pos: int
 
 
-def _lex(src: str) -> list[_Token]:
-    tokens, i, n = [], 0, len(src)
+def _lex(src: str) -> Iterator[_Token]:
+    """Yield the tokens of `src`; lazily, so errors are reported in source order."""
+    i, n = 0, len(src)
 
     def fail(msg: str, pos: int) -> ExpressionError:
         return ExpressionError(msg, src, pos)
@@ -185,7 +188,7 @@ def _lex(src: str) -> list[_Token]:
             j = i
             while j < n and src[j] in _IDENT_PART:
                 j += 1
-            tokens.append(_Token("name", src[i:j], i))
+            yield _Token("name", src[i:j], i)
             i = j
         elif c in _DIGITS or (c == "." and i + 1 < n and src[i + 1] in _DIGITS):
             m = _DECIMAL.match(src, i)
@@ -198,21 +201,20 @@ def _lex(src: str) -> list[_Token]:
             value: int | float = int(text) if text.isdigit() else float(text)
             if isinstance(value, float) and math.isinf(value):
                 raise fail("number is too large", i)
-            tokens.append(_Token("num", value, i))
+            yield _Token("num", value, i)
             i = j
         elif c in "'\"":
             text, end = _lex_string(src, i, fail)
-            tokens.append(_Token("str", text, i))
+            yield _Token("str", text, i)
             i = end
         else:
             op = next((p for p in _PUNCT if src.startswith(p, i)), None)
             if op is None:
                 hint = "arrow functions are not supported" if src.startswith("=>", i) else _HINTS.get(c)
                 raise fail(f"unexpected {c!r}" + (f" ({hint})" if hint else ""), i)
-            tokens.append(_Token("punct", op, i))
+            yield _Token("punct", op, i)
             i += len(op)
-    tokens.append(_Token("eof", None, n))
-    return tokens
+    yield _Token("eof", None, n)
 
 
 def _lex_string(src: str, start: int, fail: Any) -> tuple[str, int]:
@@ -262,10 +264,12 @@ def _lex_string(src: str, start: int, fail: Any) -> tuple[str, int]:
 # ---------------------------------------------------------------------------- parser
 class _Parser:
     def __init__(self, src: str):
-        self.src, self.tokens, self.i, self.depth = src, _lex(src), 0, 0
+        self.src, self.lexer, self.tokens, self.i, self.depth = src, _lex(src), [], 0, 0
 
     @property
     def tok(self) -> _Token:
+        while len(self.tokens) <= self.i:
+            self.tokens.append(next(self.lexer))
         return self.tokens[self.i]
 
     def fail(self, msg: str, tok: _Token | None = None) -> ExpressionError:

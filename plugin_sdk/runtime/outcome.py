@@ -122,8 +122,8 @@ def describe_failure(
         raw = str(entry_result.get("message") or "").strip()
     text_to_scan = raw + "\n" + "\n".join(log_lines[-60:])
 
-    if entry_result and entry_result.get("missing_package"):
-        package = entry_result["missing_package"]
+    package = (entry_result or {}).get("missing_package") or _missing_package(text_to_scan)
+    if package:
         return (
             Reason.MISSING_PACKAGE,
             f"This plot needs the package '{package}', which is not installed on this server. "
@@ -146,6 +146,20 @@ def describe_failure(
             return Reason.KILLED, f"The plot process was stopped by the system ({name}).", _last_lines(log_lines)
         return Reason.PLUGIN_ERROR, "The plot stopped without reporting a result.", _last_lines(log_lines)
     return Reason.PLUGIN_ERROR, readable_plugin_error(raw, config, tables), raw
+
+
+_MISSING_PACKAGE_PATTERNS = (
+    re.compile(r"there is no package called [‘'\"]([^’'\"]+)[’'\"]"),
+    re.compile(r"No module named [‘'\"]([^’'\".]+)"),
+)
+
+
+def _missing_package(text: str) -> str | None:
+    for pattern in _MISSING_PACKAGE_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            return match.group(1)
+    return None
 
 
 def readable_plugin_error(raw: str, config: dict[str, Any], tables: list[Table]) -> str:

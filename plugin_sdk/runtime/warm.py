@@ -1,0 +1,133 @@
+"""The warm executor: start R and Python's plotting stack once, fork a child per job.
+
+A cold `Rscript` spends about a second attaching ggplot2 and friends before it draws
+anything; a child forked from a parent that already has them starts drawing at once. The
+parent is the process that creates `WarmExecutor` (a worker, or `plotforge plugin test`),
+so the supervisor in that same process can wait for the child with `waitpid`.
+
+Rules learnt the hard way (see architecture.md):
+- the child leaves with `os._exit`: a normal exit runs R's clean-up, which deletes the
+  parent's R temporary folder;
+- the child gets a clean environment, so the worker's secrets never reach plugin code;
+- fork only from a thread that is not running R; the warm parent runs R nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+from plugin_sdk.plugin import Plugin
+from plugin_sdk.runtime.executors import R_DIR, R_ENTRY, SubprocessExecutor, job_environment, r_library_dir
+from plugin_sdk.runtime.jobfolder import JobFolder
+from plugin_sdk.runtime.limits import Limits, apply_limits
+from plugin_sdk.runtime.process import ChildProcess, ForkedChild
+
+_warm_lock = threading.Lock()
+_r_ready = False
+_python_ready = False
+
+
+def warm_up_r() -> None:
+    """Start embedded R, put our stand-ins on the library path, attach Hiplot's preload set."""
+    global _r_ready
+    with _warm_lock:
+        if _r_ready:
+            return
+        os.environ.setdefault("TZ", "UTC")
+        import rpy2.robjects as ro
+
+        library = str(r_library_dir())
+        ro.r[".libPaths"](ro.StrVector([library, *ro.r[".libPaths"]()]))
+        # Sourcing run_job.R defines the entry functions; its command-line block runs only under Rscript.
+        ro.r["source"](str(R_ENTRY))
+        ro.r["plotforge_load_helpers"](str(R_DIR))
+        ro.r["plotforge_preload"]()
+        _r_ready = True
+
+
+def warm_up_python() -> None:
+    """Import the Python plotting stack and build matplotlib's font cache once."""
+    global _python_ready
+    with _warm_lock:
+        if _python_ready:
+            return
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot
+        import pandas  # noqa: F401
+
+        from plugin_sdk.runtime import run_python  # noqa: F401
+
+        _python_ready = True
+
+
+class WarmExecutor:
+    """Forks each job from this (warm) process; falls back to a subprocess when asked to.
+
+    ``fresh_plugins`` lists plugin keys that want a clean interpreter; they, and every
+    plugin when ``enabled`` is False, run through `SubprocessExecutor` instead.
+    """
+
+    def __init__(self, *, r: bool = True, python: bool = True, fresh_plugins: frozenset[str] = frozenset()) -> None:
+        self.fresh_plugins = fresh_plugins
+        self.fallback = SubprocessExecutor()
+        if r:
+            warm_up_r()
+        if python:
+            warm_up_python()
+
+    def start(self, plugin: Plugin, job: JobFolder, limits: Limits) -> ChildProcess:
+        warm = (_r_ready if plugin.language == "r" else _python_ready)
+        if not warm or plugin.key in self.fresh_plugins or plugin.data.get("cleanInterpreter") is True:
+            return self.fallback.start(plugin, job, limits)
+        environment = job_environment(job)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            _run_child(plugin, job, limits, environment)
+        return ForkedChild(pid)
+
+
+def _run_child(plugin: Plugin, job: JobFolder, limits: Limits, environment: dict[str, str]) -> None:
+    code = 2
+    try:
+        os.setsid()
+        log = os.open(job.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+        os.environ.clear()
+        os.environ.update(environment)
+        os.chdir(job.root)
+        apply_limits(limits)
+        code = _run_entry(plugin, job.job_json)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _run_entry(plugin: Plugin, job_json: Path) -> int:
+    if plugin.language == "python":
+        from plugin_sdk.runtime.run_python import run_job
+
+        return 0 if run_job(job_json) else 1
+    import rpy2.robjects as ro
+
+    ok = ro.r["plotforge_run_job"](str(job_json))
+    return 0 if bool(ok[0]) else 1
