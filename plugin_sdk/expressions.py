@@ -506,7 +506,10 @@ def from_json(obj: Any, _depth: int = 0) -> Node:
     """Rebuild and validate a tree from its JSON form; ExpressionError if it is not one that
     `parse` could have produced (so a stored tree cannot smuggle in anything new)."""
     def bad(why: str) -> ExpressionError:
-        return ExpressionError(f"invalid expression tree: {why}", json.dumps(obj, default=str)[:200], None)
+        # Quote only this node's own scalar fields: the whole tree may be huge or very deep.
+        shallow = {k: v if isinstance(v, str | int | float | bool | None) else "..." for k, v in obj.items()} \
+            if isinstance(obj, dict) else obj if isinstance(obj, str | int | float | bool | None) else "..."
+        return ExpressionError(f"invalid expression tree: {why}", json.dumps(shallow, default=str)[:200], None)
 
     if _depth > 2 * MAX_DEPTH:
         raise bad("nested too deeply")

@@ -66,9 +66,10 @@ def discover(roots: Iterable[Path]) -> list[LoadResult]:
         if not Path(root).is_dir():
             continue
         for folder in find_plugin_folders(Path(root)):
-            result = load_plugin(folder)
-            if result.key in seen:
+            # The key comes from the folder names, so a shadowed plugin is skipped unread.
+            key = f"{folder.resolve().parent.name}/{folder.resolve().name}"
+            if key in seen:
                 continue
-            seen.add(result.key)
-            results.append(result)
+            seen.add(key)
+            results.append(load_plugin(folder))
     return results

@@ -157,10 +157,18 @@ def test_short_rows_are_padded_like_fread_fill(tmp_path, r_library):
     assert result.ok, result.message
 
 
-def test_empty_table_is_refused_with_a_message(tmp_path):
-    result = run(tmp_path, R_PLOT, request={"use_example": True, "tables": {"datTable": "\n \n"}})
+def test_header_only_table_is_refused_with_a_message(tmp_path):
+    result = run(tmp_path, R_PLOT, request={"use_example": True, "tables": {"datTable": "gene\tgroup\tvalue\n"}})
     assert result.reason is Reason.INVALID_INPUT
-    assert any("empty" in e["message"] for e in result.field_errors)
+    assert any("no data rows" in e["message"] and e.get("table") == "datTable" for e in result.field_errors)
+
+
+def test_blank_table_without_example_is_refused_with_a_message(tmp_path):
+    roles = {"datTable": [{"value": "gene"}, {"value": "value"}]}
+    request = {"tables": {"datTable": "\n \n"}, "params": {"dataArg": roles}}
+    result = run(tmp_path, R_PLOT, request=request)
+    assert result.reason is Reason.INVALID_INPUT
+    assert any(e["field"] == "/tables/datTable" for e in result.field_errors), result.field_errors
 
 
 def test_python_plugin_error_and_success(tmp_path, mpl_config_dir):

@@ -27,6 +27,12 @@ def _register_commands() -> None:
     for info in pkgutil.iter_modules(__path__):
         if not info.name.startswith("_"):
             importlib.import_module(f"{__name__}.{info.name}")
+    # The server's commands (serve, worker), when the server package is installed beside us.
+    try:
+        importlib.import_module("server.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("server", "server.cli"):
+            raise
 
 
 def main() -> None:

@@ -67,9 +67,7 @@ def _as_json(cards: list[Card], broken: list[LoadResult], lang: str | None) -> d
 
 
 def _table(cards: list[Card], lang: str) -> str:
-    rows = [_COLUMNS] + [
-        (card.key, card.name[lang], ", ".join(card.categories), _runs(card)) for card in cards
-    ]
+    rows = [_COLUMNS] + [(card.key, card.name[lang], ", ".join(card.categories), _runs(card)) for card in cards]
     widths = [max(_display_width(row[i]) for row in rows) for i in range(len(_COLUMNS))]
     lines = []
     for row in rows:

@@ -12,8 +12,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-HEX_COLOUR_PATTERN = "^#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})$"
-COLOUR_NAME_PATTERN = "^[A-Za-z][A-Za-z0-9]*$"
+# `(?![\s\S])` is "end of text" in both Python and JavaScript; Python's `$` would also
+# match before a final newline and let "#ff0000\n" through to R.
+HEX_COLOUR_PATTERN = r"^#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})(?![\s\S])"
+COLOUR_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9]*(?![\s\S])"
 R_COLOURS_FILE = Path(__file__).resolve().parent.parent / "r_colours.txt"
 COLOUR_DEF = "colour"  # the name under the request schema's $defs
 
@@ -25,7 +27,8 @@ def r_colour_names() -> tuple[str, ...]:
         lines = R_COLOURS_FILE.read_text(encoding="utf-8").splitlines()
     except OSError:
         return ()
-    names = [line.strip() for line in lines if line.strip()]
+    # Lines starting with "#" are comments (a colour name never starts with one).
+    names = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if names and "transparent" not in names:
         names.append("transparent")
     return tuple(dict.fromkeys(names))

@@ -36,8 +36,15 @@ def reproduce_command(plugin: Plugin, job: JobFolder) -> str:
     document = json.loads(job.job_json.read_text(encoding="utf-8"))
     argv = ["plotforge", "run", f"plugin/{plugin.module}/{plugin.tool}", "--params", "config.json", "--out", "output"]
     for table in document["tables"]:
-        argv += ["--input", f"{table['name']}=input/{Path(table['path']).name}"]
+        if table["path"]:
+            argv += ["--input", f"{table['name']}={_bundle_name(job, Path(table['path']))}"]
     return shlex.join(argv)
+
+
+def _bundle_name(job: JobFolder, path: Path) -> str:
+    """Where a job's input file sits inside the bundle: input/ for tables, uploads/ for uploads."""
+    folder = "uploads" if path.is_relative_to(job.upload_dir) else "input"
+    return f"{folder}/{path.name}"
 
 
 def write_bundle(plugin: Plugin, job: JobFolder, config: dict[str, Any]) -> Path:
@@ -54,8 +61,10 @@ def write_bundle(plugin: Plugin, job: JobFolder, config: dict[str, Any]) -> Path
             rel = file.relative_to(plugin.path)
             if file.is_file() and "__pycache__" not in rel.parts:
                 archive.write(file, f"plugin/{plugin.module}/{plugin.tool}/{rel.as_posix()}")
-        for file in sorted(job.input_dir.iterdir()):
-            archive.write(file, f"input/{file.name}")
+        for folder in (job.input_dir, job.upload_dir):
+            for file in sorted(folder.iterdir()):
+                if file.is_file():
+                    archive.write(file, _bundle_name(job, file))
         archive.writestr("config.json", json.dumps({"params": config}, ensure_ascii=False, indent=2))
         archive.writestr("versions.json", json.dumps(versions, ensure_ascii=False, indent=2))
         archive.writestr(

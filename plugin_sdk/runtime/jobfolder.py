@@ -89,7 +89,7 @@ def prepare_job_folder(
     root: Path,
     plugin: Plugin,
     config: dict[str, Any],
-    tables: list[Table],
+    tables: list[Table | None],
     attempt: int = 1,
     request: dict[str, Any] | None = None,
 ) -> JobFolder:
@@ -105,10 +105,15 @@ def prepare_job_folder(
         stale.unlink(missing_ok=True)
 
     table_entries = []
-    for index, table in enumerate(tables, start=1):
-        path = job.input_dir / f"{index}-{_safe_file_stem(table.name)}.tsv"
+    for index, (name, table) in enumerate(zip(plugin.table_names, tables, strict=False), start=1):
+        if table is None:
+            # Not pasted: an uploaded file named in params.data.<name>.value, or an optional
+            # table left out (path null, so `data2` stays `data2` even when `data` is absent).
+            table_entries.append({"name": name, "path": _uploaded_table(job, config, name)})
+            continue
+        path = job.input_dir / f"{index}-{_safe_file_stem(name)}.tsv"
         path.write_text(table.to_tsv(), encoding="utf-8")
-        table_entries.append({"name": table.name, "path": str(path)})
+        table_entries.append({"name": name, "path": str(path)})
 
     assert plugin.script is not None, "prepare_job_folder needs a runnable plugin"
     document = {
@@ -122,6 +127,19 @@ def prepare_job_folder(
     _write_json(job.job_json, document)
     _write_json(job.request_json, request or {"plugin": plugin.key, "config": config})
     return job
+
+
+def _uploaded_table(job: JobFolder, config: dict[str, Any], name: str) -> str | None:
+    entry = (config.get("data") or {}).get(name)
+    value = entry.get("value") if isinstance(entry, dict) else None
+    if not isinstance(value, str) or not value:
+        return None
+    # The resolver already refused absolute paths and "..": resolve() and the check below
+    # make sure that, whatever the name, the path stays inside the job's upload folder.
+    path = (job.upload_dir / value).resolve()
+    if not path.is_relative_to(job.upload_dir.resolve()):
+        raise ValueError(f"upload name {value!r} leaves the upload folder")
+    return str(path)
 
 
 def _safe_file_stem(name: str) -> str:

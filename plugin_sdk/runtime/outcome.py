@@ -105,7 +105,7 @@ def describe_failure(
     entry_result: dict[str, Any] | None,
     log_lines: list[str],
     config: dict[str, Any],
-    tables: list[Table],
+    tables: list[Table | None],
     limits_text: dict[str, str],
 ) -> tuple[Reason, str, str]:
     """(reason, readable message, raw detail) for a run that did not succeed."""
@@ -162,7 +162,7 @@ def _missing_package(text: str) -> str | None:
     return None
 
 
-def readable_plugin_error(raw: str, config: dict[str, Any], tables: list[Table]) -> str:
+def readable_plugin_error(raw: str, config: dict[str, Any], tables: list[Table | None]) -> str:
     """The last error line, plus what it concerns (a column, a parameter) when we can tell."""
     lines = [line.strip() for line in raw.splitlines() if line.strip()]
     core = lines[-1] if lines else "unknown error"
@@ -188,9 +188,9 @@ def readable_plugin_error(raw: str, config: dict[str, Any], tables: list[Table])
     return message
 
 
-def _what_it_concerns(raw: str, config: dict[str, Any], tables: list[Table]) -> str:
+def _what_it_concerns(raw: str, config: dict[str, Any], tables: list[Table | None]) -> str:
     quoted = set(re.findall(r"['`\"‘’]([^'`\"‘’]{1,80})['`\"‘’]", raw))
-    for table in tables:
+    for table in (t for t in tables if t is not None):
         for column in table.columns:
             if column in quoted:
                 return f"This concerns column '{column}' of table {table.name}."

@@ -193,8 +193,10 @@ resolve_font_family <- function(family = NULL) {
   if (inherits(x, "ggplot") || inherits(x, "pheatmap") || inherits(x, "grob") || inherits(x, "gList")) {
     built <- NULL
     return(function() {
-      if (is.null(built)) built <<- .pf_as_gtable(x)
+      # The page first: building a gtable on a fresh cairo_pdf device starts a page
+      # implicitly, and a grid.newpage() after it would leave page 1 blank.
       grid::grid.newpage()
+      if (is.null(built)) built <<- .pf_as_gtable(x)
       grid::grid.draw(built)
     })
   }
@@ -410,7 +412,9 @@ pdfs2image <- function(pdfs, opt = .pf_global("opt"), conf = .pf_global("conf"))
 # ---------------------------------------------------------------------------
 
 .pf_sheet_names <- function(names) {
-  names <- gsub("[][:*?/\\\\]", "_", names)
+  for (forbidden in c("[", "]", ":", "*", "?", "/", "\\")) {
+    names <- gsub(forbidden, "_", names, fixed = TRUE)
+  }
   names[!nzchar(names)] <- "Sheet"
   names <- substr(names, 1L, 28L)
   # Excel compares sheet names without case; suffix duplicates.
@@ -464,7 +468,57 @@ write_hiplot_xlsx <- function(tables, file = NULL, opt = .pf_global("opt")) {
   tmp <- .pf_temp_path(file)
   on.exit(unlink(tmp))
   openxlsx::saveWorkbook(wb, tmp, overwrite = TRUE)
+  .pf_drop_dangling_parts(tmp)
   invisible(.pf_commit(tmp, file))
+}
+
+# openxlsx 4.2.5 declares a drawing part for every sheet but writes none when
+# the sheet has no drawing (openxlsx issues #285, #429). Excel does not mind;
+# strict readers such as Python's openpyxl refuse the file. Drop every
+# relationship and content-type entry whose part is not in the archive.
+.pf_drop_dangling_parts <- function(xlsx) {
+  root <- tempfile("xlsx-")
+  on.exit(unlink(root, recursive = TRUE))
+  utils::unzip(xlsx, exdir = root)
+  parts <- list.files(root, recursive = TRUE, all.files = TRUE)
+  changed <- FALSE
+  drop_tags <- function(xml, pattern, exists) {
+    tags <- regmatches(xml, gregexpr(pattern, xml, perl = TRUE))[[1]]
+    for (tag in tags[!vapply(tags, exists, logical(1))]) {
+      xml <- sub(tag, "", xml, fixed = TRUE)
+      changed <<- TRUE
+    }
+    xml
+  }
+  for (rels in parts[grepl("(^|/)_rels/[^/]*\\.rels$", parts)]) {
+    path <- file.path(root, rels)
+    # Targets are relative to the folder that holds the _rels folder.
+    base <- dirname(dirname(rels))
+    xml <- paste(readLines(path, warn = FALSE, encoding = "UTF-8"), collapse = "\n")
+    xml <- drop_tags(xml, "<Relationship\\b[^>]*/>", function(tag) {
+      if (grepl("TargetMode=\"External\"", tag, fixed = TRUE)) {
+        return(TRUE)
+      }
+      target <- sub(".*\\bTarget=\"([^\"]*)\".*", "\\1", tag, perl = TRUE)
+      target <- if (startsWith(target, "/")) sub("^/", "", target) else file.path(base, target)
+      file.exists(file.path(root, target))
+    })
+    writeLines(xml, path, useBytes = TRUE)
+  }
+  types <- file.path(root, "[Content_Types].xml")
+  xml <- paste(readLines(types, warn = FALSE, encoding = "UTF-8"), collapse = "\n")
+  xml <- drop_tags(xml, "<Override\\b[^>]*/>", function(tag) {
+    part <- sub(".*\\bPartName=\"/([^\"]*)\".*", "\\1", tag, perl = TRUE)
+    file.exists(file.path(root, part))
+  })
+  writeLines(xml, types, useBytes = TRUE)
+  if (changed) {
+    # [Content_Types].xml first, as Office writes it.
+    ordered <- c("[Content_Types].xml", setdiff(parts, "[Content_Types].xml"))
+    unlink(xlsx)
+    zip::zip(xlsx, files = ordered, root = root, mode = "mirror")
+  }
+  invisible(xlsx)
 }
 
 .pf_inside <- function(path, folder) {

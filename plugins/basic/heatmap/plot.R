@@ -27,6 +27,22 @@ scaled <- switch(conf$extra$scale,
 # A constant row scales to NaN; grey it out rather than drop it silently.
 scaled[is.nan(scaled)] <- NA
 
+# Optional gene categories from an uploaded file: first column gene, second category.
+gene_file <- as.character(unlist(c(conf$data$geneInfo$link, conf$data$geneInfo$value)))
+gene_file <- gene_file[nzchar(gene_file)]
+gene_info <- NULL
+if (length(gene_file) > 0) {
+  path <- parse_file_link(conf$data$geneInfo)
+  # The example names a file shipped with the plugin rather than an upload.
+  bundled <- file.path(script_dir, basename(gene_file[[1]]))
+  if (!file.exists(path) && file.exists(bundled)) path <- bundled
+  gene_info <- data.table::fread(path, data.table = FALSE, header = TRUE)
+  # Its category must not share a legend with a sample annotation of the same name.
+  if (colnames(gene_info)[[2]] %in% annotation_cols) {
+    colnames(gene_info)[[2]] <- paste(colnames(gene_info)[[2]], "(genes)")
+  }
+}
+
 # ---- 2. colours -------------------------------------------------------------------------
 heat_colours <- switch(conf$extra$color,
   viridis = viridisLite::viridis(11),
@@ -45,74 +61,57 @@ if (conf$extra$scale == "none") {
 }
 heat_col_fun <- colorRamp2(breaks, heat_colours)
 
-# Categorical annotations share one palette so that no two levels get the same colour;
-# numeric ones get a grey ramp of their own.
+# Categorical annotations, of samples and of genes, share one palette so that no two
+# levels get the same colour; numeric sample annotations get a grey ramp of their own.
 is_numeric_col <- vapply(annotation_cols, function(col) is.numeric(sample_info[[col]]), logical(1))
-levels_by_col <- lapply(annotation_cols[!is_numeric_col], function(col) unique(na.omit(sample_info[[col]])))
-names(levels_by_col) <- annotation_cols[!is_numeric_col]
-n_levels <- sum(lengths(levels_by_col))
+categorical <- lapply(sample_info[annotation_cols[!is_numeric_col]], function(x) unique(na.omit(x)))
+if (!is.null(gene_info)) {
+  gene_category <- as.character(gene_info[[2]])[match(rownames(scaled), as.character(gene_info[[1]]))]
+  categorical[[colnames(gene_info)[[2]]]] <- unique(na.omit(gene_category))
+}
+n_levels <- sum(lengths(categorical))
 level_colours <- if (n_levels > 0) get_hiplot_color(conf$general$palette, n_levels, conf$general$paletteCustom)
-annotation_colours <- split(level_colours, rep(names(levels_by_col), lengths(levels_by_col)))
-annotation_colours <- lapply(names(levels_by_col), function(col) {
-  setNames(annotation_colours[[col]], levels_by_col[[col]])
-})
-names(annotation_colours) <- names(levels_by_col)
+annotation_colours <- mapply(
+  function(levels, colours) setNames(colours, levels),
+  categorical, split(level_colours, rep(seq_along(categorical), lengths(categorical))),
+  SIMPLIFY = FALSE
+)
 for (col in annotation_cols[is_numeric_col]) {
   annotation_colours[[col]] <- colorRamp2(range(sample_info[[col]], na.rm = TRUE), c("#F0F0F0", "#404040"))
 }
 
-# ---- 3. optional gene categories from an uploaded file ----------------------------------
-gene_file <- as.character(unlist(c(conf$data$geneInfo$link, conf$data$geneInfo$value)))
-gene_file <- gene_file[nzchar(gene_file)]
-gene_info <- NULL
-if (length(gene_file) > 0) {
-  path <- parse_file_link(conf$data$geneInfo)
-  # The example names a file shipped with the plugin rather than an upload.
-  bundled <- file.path(script_dir, basename(gene_file[[1]]))
-  if (!file.exists(path) && file.exists(bundled)) path <- bundled
-  gene_info <- data.table::fread(path, data.table = FALSE, header = TRUE)
-}
-
-font_family <- resolve_font_family(conf$general$font)
 legend_title_size <- as.numeric(conf$general$legendTitleSize)
 legend_text_size <- as.numeric(conf$general$legendTextSize)
 legend_params <- list(
-  title_gp = gpar(fontsize = legend_title_size, fontface = "bold", fontfamily = font_family),
-  labels_gp = gpar(fontsize = legend_text_size, fontfamily = font_family)
+  title_gp = gpar(fontsize = legend_title_size, fontface = "bold"),
+  labels_gp = gpar(fontsize = legend_text_size)
 )
 
 top_annotation <- if (length(annotation_cols) > 0) {
   HeatmapAnnotation(
     df = sample_info[annotation_cols],
-    col = annotation_colours,
+    col = annotation_colours[annotation_cols],
     na_col = "white",
-    annotation_name_gp = gpar(fontsize = legend_title_size, fontfamily = font_family),
+    annotation_name_gp = gpar(fontsize = legend_title_size),
     annotation_legend_param = legend_params,
     simple_anno_size = unit(3.5, "mm"),
     gap = unit(0.8, "mm")
   )
 }
 
-left_annotation <- NULL
-if (!is.null(gene_info)) {
-  category <- as.character(gene_info[[2]])[match(rownames(scaled), as.character(gene_info[[1]]))]
-  category_levels <- unique(na.omit(category))
-  category_colours <- setNames(
-    RColorBrewer::brewer.pal(max(3, length(category_levels)), "Set2")[seq_along(category_levels)],
-    category_levels
-  )
+left_annotation <- if (!is.null(gene_info)) {
   category_name <- colnames(gene_info)[[2]]
-  left_annotation <- rowAnnotation(
-    df = setNames(data.frame(category), category_name),
-    col = setNames(list(category_colours), category_name),
+  rowAnnotation(
+    df = setNames(data.frame(gene_category), category_name),
+    col = annotation_colours[category_name],
     na_col = "white",
-    annotation_name_gp = gpar(fontsize = legend_title_size, fontfamily = font_family),
+    annotation_name_gp = gpar(fontsize = legend_title_size),
     annotation_legend_param = legend_params,
     simple_anno_size = unit(3.5, "mm")
   )
 }
 
-# ---- 4. plot ----------------------------------------------------------------------------
+# ---- 3. plot ----------------------------------------------------------------------------
 hm <- Heatmap(
   scaled,
   name = legend_title,
@@ -124,10 +123,10 @@ hm <- Heatmap(
   clustering_method_columns = conf$extra$hc_method,
   show_row_names = isTRUE(conf$extra$show_rownames),
   show_column_names = isTRUE(conf$extra$show_colnames),
-  row_names_gp = gpar(fontsize = as.numeric(conf$general$fontsizeRow), fontface = "italic", fontfamily = font_family),
-  column_names_gp = gpar(fontsize = as.numeric(conf$general$fontsizeCol), fontfamily = font_family),
+  row_names_gp = gpar(fontsize = as.numeric(conf$general$fontsizeRow), fontface = "italic"),
+  column_names_gp = gpar(fontsize = as.numeric(conf$general$fontsizeCol)),
   column_title = if (nzchar(conf$general$title)) conf$general$title else NULL,
-  column_title_gp = gpar(fontsize = as.numeric(conf$general$titleSize), fontface = "bold", fontfamily = font_family),
+  column_title_gp = gpar(fontsize = as.numeric(conf$general$titleSize), fontface = "bold"),
   row_dend_width = unit(12, "mm"),
   column_dend_height = unit(12, "mm"),
   top_annotation = top_annotation,
@@ -146,5 +145,5 @@ p <- function() {
   )
 }
 
-# ---- 5. output --------------------------------------------------------------------------
+# ---- 4. output --------------------------------------------------------------------------
 export_single(p)

@@ -23,7 +23,7 @@ function looseEqual(a, b) {
   if (isObject(a) && isObject(b)) return a === b;
   if (isObject(a)) { if (b == null) return false; a = toStr(a); }
   if (isObject(b)) { if (a == null) return false; b = toStr(b); }
-  return a == b; // eslint-disable-line eqeqeq -- both are primitives now: JavaScript's own rules
+  return a === b; // eslint-disable-line eqeqeq -- both are primitives now: JavaScript's own rules
 }
 
 function compare(op, a, b) {

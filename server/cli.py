@@ -1,0 +1,73 @@
+"""`plotforge serve`: the web server with its job backend, from the command line.
+
+Registered on the `plotforge` command group by plugin_sdk.cli (which imports this module
+only when the server package is installed; plugin_sdk itself never depends on server).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from plugin_sdk.cli import cli
+from server.settings import SettingsError, load_settings
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Address to listen on [PLOTFORGE_HOST, default 127.0.0.1].")
+@click.option("--port", default=None, help="Port to listen on [PLOTFORGE_PORT, default 8000].")
+@click.option("--data-dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Database, job folders and secret key [PLOTFORGE_DATA_DIR, default ./var].")
+@click.option("--database-url", default=None,
+              help="sqlite:///... or postgresql+psycopg://... [PLOTFORGE_DATABASE_URL].")
+@click.option("--redis-url", default=None, help="Use RQ workers through this Redis [PLOTFORGE_REDIS_URL].")
+@click.option("--workers", default=None, help="Local worker processes of the embedded backend [PLOTFORGE_WORKERS].")
+@click.option("--no-warm", "no_warm", is_flag=True, help="Start a fresh R per job instead of forking a warm one.")
+def serve_command(
+    host: str | None, port: str | None, data_dir: Path | None, database_url: str | None,
+    redis_url: str | None, workers: str | None, no_warm: bool,
+) -> None:
+    """Run the PlotForge web server."""
+    # Options are taken as text and checked by the settings, so a bad value reads the same
+    # whether it came from the command line or the environment.
+    try:
+        settings = load_settings(
+            host=host, port=port, data_dir=data_dir, database_url=database_url, redis_url=redis_url,
+            workers=workers, warm=False if no_warm else None,
+        )
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"plotforge serve: {line}", err=True)
+        sys.exit(2)
+
+    import uvicorn
+
+    from server.app import create_app
+    from server.db import init_database
+
+    try:
+        init_database(settings)
+    except Exception as exc:
+        click.echo(f"plotforge serve: cannot prepare the database at {_safe_url(settings.database_url)}: {exc}",
+                   err=True)
+        sys.exit(2)
+    try:
+        app = create_app(settings)
+    except RuntimeError as exc:
+        click.echo(f"plotforge serve: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"PlotForge on http://{settings.host}:{settings.port} ({app.state.backend.name} backend, "
+               f"{len(app.state.catalogue)} plugins, data in {settings.data_dir})", err=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparsable URL)"
