@@ -431,7 +431,7 @@ CASES = [
     Case(
         "cover-outside-the-folder",
         put("meta.json", "src", "../cover.png"),
-        "meta.json", "/src", "X041", ERROR, "cover image '../cover.png' must be a file inside the plugin folder",
+        "meta.json", "/src", "X041", WARNING, "cover image '../cover.png' must be a file inside the plugin folder",
     ),
     # ------------------------------------------------------------------ conditions and expressions
     Case(

@@ -201,6 +201,7 @@ def scatter_run(r_library: Path, tmp_path_factory: pytest.TempPathFactory) -> Jo
             theme="theme_classic",
             titleSize=16,
             legendPos="bottom",
+            legendDir="horizontal",
             xAxisTextAngle=45,
         ),
     }
@@ -292,14 +293,12 @@ def test_as_ggplot_wraps_pheatmap_and_base_plot(r_library: Path, tmp_path: Path)
     for g in range(1, 9):
         rows.append(f"Gene{g}\t" + "\t".join(str((g * 7 + s * 3) % 11 + g) for s in range(1, 7)))
     config = {
-        "general": general(
-            imageExportType=["png"], size={"width": 8, "height": 4}, title="Heatmap", fontsizeRow=8
-        )
+        "general": general(imageExportType=["png"], size={"width": 8, "height": 5}, title="Heatmap", fontsizeRow=8)
     }
     run = run_job(r_library, tmp_path, "heatmap_ggplotify", {"datTable": "\n".join(rows) + "\n"}, config)
     assert_ok(run)
     png = run.output("png")
-    assert_raster_size(png, 8, 4)
+    assert_raster_size(png, 8, 5)
     with Image.open(png) as image:
         rgb = image.convert("RGB").resize((400, 200))
     access = rgb.load()

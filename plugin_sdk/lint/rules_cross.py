@@ -517,10 +517,11 @@ def _cover_file(folder: PluginFolder) -> PurePosixPath | None:
     return PurePosixPath(src.replace("\\", "/"))
 
 
-@rule("X041", Severity.ERROR, "a cover image named as a file stays inside the plugin folder")
+@rule("X041", Severity.WARNING, "a cover image named as a file stays inside the plugin folder")
 def cover_file_inside_folder(folder: PluginFolder) -> Iterator[Problem]:
+    # The catalogue never serves such a path (it shows no cover), so this is the author's
+    # mistake to fix rather than a reason to keep the plugin out of the catalogue.
     cover = _cover_file(folder)
-    # The server serves the cover from the plugin folder: a path out of it must never resolve.
     if cover is not None and (cover.is_absolute() or ".." in cover.parts):
         yield Problem(
             "meta.json", "/src", f"cover image '{folder.meta['src']}' must be a file inside the plugin folder"

@@ -406,7 +406,9 @@ def _check_failure(spec: dict[str, Any], result: RunResult) -> Iterator[str]:
     if wanted and result.reason.value != wanted:
         yield f"the run failed with {result.reason.value} ({result.message}), expected {wanted}"
     contains = spec.get("message_contains", [])
-    said = "\n".join([result.message, result.detail, *(str(e.get("message", "")) for e in result.field_errors)])
+    # The message a user sees, the raw error, and each field error with the field it names.
+    said = "\n".join([result.message, result.detail,
+                      *(f"{e.get('field', '')} {e.get('message', '')}" for e in result.field_errors)])
     for text in [contains] if isinstance(contains, str) else contains:
         if text not in said:
             yield f"the failure message {result.message!r} does not contain {text!r}"

@@ -42,7 +42,7 @@ def summary(results: Iterable[CaseResult], seconds: float) -> str:
     counts = {status: sum(1 for r in results if r.status is status) for status in Status}
     cases = sum(1 for r in results if r.status is not Status.SKIP)
     parts = [f"{counts[Status.PASS]} passed"]
-    for status, word in ((Status.FAIL, "failed"), (Status.ERROR, "errors"), (Status.SKIP, "skipped")):
+    for status, word in ((Status.FAIL, "failed"), (Status.ERROR, "could not run"), (Status.SKIP, "skipped")):
         if counts[status]:
             parts.append(f"{counts[status]} {word}")
     return (f"{cases} case{'s' if cases != 1 else ''} in {plugins} plugin{'s' if plugins != 1 else ''}: "

@@ -26,6 +26,9 @@ from plugin_sdk.runtime.jobfolder import JobFolder
 from plugin_sdk.runtime.limits import Limits, apply_limits
 from plugin_sdk.runtime.process import ChildProcess, ForkedChild
 
+_R_RUNTIME_VARIABLES = frozenset(
+    {"R_HOME", "R_SHARE_DIR", "R_INCLUDE_DIR", "R_DOC_DIR", "R_ARCH", "R_PLATFORM", "LD_LIBRARY_PATH"}
+)
 _warm_lock = threading.Lock()
 _r_ready = False
 _python_ready = False
@@ -40,12 +43,11 @@ def warm_up_r() -> None:
         os.environ.setdefault("TZ", "UTC")
         import rpy2.robjects as ro
 
-        library = str(r_library_dir())
-        ro.r[".libPaths"](ro.StrVector([library, *ro.r[".libPaths"]()]))
         # Sourcing run_job.R defines the entry functions; its command-line block runs only under Rscript.
         ro.r["source"](str(R_ENTRY))
-        ro.r["plotforge_load_helpers"](str(R_DIR))
+        ro.r["plotforge_add_libraries"](str(r_library_dir()))
         ro.r["plotforge_preload"]()
+        ro.r["plotforge_attach_helpers"](str(R_DIR / "plotforge.R"))
         _r_ready = True
 
 
@@ -86,6 +88,9 @@ class WarmExecutor:
         if not warm or plugin.key in self.fresh_plugins or plugin.data.get("cleanInterpreter") is True:
             return self.fallback.start(plugin, job, limits)
         environment = job_environment(job)
+        # Embedded R finds its own modules (the cairo device, ...) through R_HOME and friends
+        # at load time, so those survive the clean-up; they hold paths, never secrets.
+        environment.update({k: v for k, v in os.environ.items() if k in _R_RUNTIME_VARIABLES})
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -129,5 +134,6 @@ def _run_entry(plugin: Plugin, job_json: Path) -> int:
         return 0 if run_job(job_json) else 1
     import rpy2.robjects as ro
 
-    ok = ro.r["plotforge_run_job"](str(job_json))
+    result = ro.r["plotforge_run_job"](str(job_json))
+    ok = result.rx2("ok")
     return 0 if bool(ok[0]) else 1

@@ -57,8 +57,8 @@ class EmbeddedBackend:
         self.host = socket.gethostname()
         self.pool_id = f"{PREFIX}:{self.host}:{os.getpid()}:{secrets.token_hex(4)}"
         self._context = multiprocessing.get_context("spawn")
-        self._stop = self._context.Event()
-        self._nudge = self._context.Event()
+        self._stop: Event | None = None
+        self._nudge: Event | None = None
         self._workers: dict[int, tuple[str, Any]] = {}  # slot -> (worker id, process)
         self._generation = 0
         self._stopping = threading.Event()
@@ -69,6 +69,8 @@ class EmbeddedBackend:
     def start(self) -> None:
         if self._monitor is not None:
             return
+        self._stop, self._nudge = self._context.Event(), self._context.Event()
+        self._stopping.clear()
         _live_pools.add(self.pool_id)
         self._recover(self._lost_on_this_host)
         for slot in range(self.settings.workers):
@@ -78,7 +80,7 @@ class EmbeddedBackend:
 
     def stop(self) -> None:
         """Stop every worker; a job they were running goes back to the queue."""
-        if self._monitor is None:
+        if self._monitor is None or self._stop is None:
             return
         self._stopping.set()
         self._stop.set()
@@ -95,9 +97,12 @@ class EmbeddedBackend:
         self._workers.clear()
         _live_pools.discard(self.pool_id)
         self._monitor = None
+        # Dropping the events frees their semaphores now, not at a shutdown that may be a signal.
+        self._stop = self._nudge = None
 
     def enqueue(self, job_id: str) -> None:
-        self._nudge.set()
+        if self._nudge is not None:
+            self._nudge.set()
 
     def cancel(self, job_id: str) -> None:
         """Nothing to do: the worker running the job reads its cancel flag from the database."""
@@ -140,7 +145,8 @@ class EmbeddedBackend:
         with session_factory(self.settings.database_url)() as session:
             for job_id, state in recover_lost_jobs(session, is_lost).items():
                 log.warning("job %s lost its worker; now %s", job_id, state)
-        self._nudge.set()
+        if self._nudge is not None:
+            self._nudge.set()
 
     def _lost_on_this_host(self, job: Job) -> bool:
         """A running job of an embedded pool on this host that is no longer alive."""

@@ -63,7 +63,7 @@
 .pf_commit <- function(tmp, final) {
   if (!file.exists(tmp) || file.size(tmp) == 0) {
     unlink(tmp)
-    stop("Writing ", basename(final), " produced no data", call. = FALSE)
+    stop("Writing ", basename(final), " produced no data: nothing was drawn", call. = FALSE)
   }
   if (!file.rename(tmp, final)) {
     unlink(tmp)

@@ -70,12 +70,15 @@ if (!is.null(gene_info)) {
   categorical[[colnames(gene_info)[[2]]]] <- unique(na.omit(gene_category))
 }
 n_levels <- sum(lengths(categorical))
-level_colours <- if (n_levels > 0) get_hiplot_color(conf$general$palette, n_levels, conf$general$paletteCustom)
-annotation_colours <- mapply(
-  function(levels, colours) setNames(colours, levels),
-  categorical, split(level_colours, rep(seq_along(categorical), lengths(categorical))),
-  SIMPLIFY = FALSE
-)
+annotation_colours <- list()
+if (n_levels > 0) {
+  level_colours <- get_hiplot_color(conf$general$palette, n_levels, conf$general$paletteCustom)
+  annotation_colours <- mapply(
+    function(levels, colours) setNames(colours, levels),
+    categorical, split(level_colours, rep(seq_along(categorical), lengths(categorical))),
+    SIMPLIFY = FALSE
+  )
+}
 for (col in annotation_cols[is_numeric_col]) {
   annotation_colours[[col]] <- colorRamp2(range(sample_info[[col]], na.rm = TRUE), c("#F0F0F0", "#404040"))
 }

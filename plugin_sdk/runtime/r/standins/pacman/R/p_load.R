@@ -12,10 +12,16 @@
     values <- lapply(dots, eval, envir = env)
     return(unique(as.character(unlist(values, use.names = FALSE))))
   }
-  # Bare names and string literals are taken literally, as pacman does.
-  unique(vapply(dots, function(x) {
-    if (is.character(x) && length(x) == 1L) x else deparse(x)
-  }, character(1)))
+  # Bare names and string literals are taken literally, as pacman does; a
+  # literal c("a", "b") written in the script is read as its strings.
+  names <- lapply(dots, function(x) {
+    if (is.call(x) && identical(x[[1]], as.name("c")) &&
+      all(vapply(as.list(x)[-1L], is.character, logical(1)))) {
+      return(unlist(as.list(x)[-1L]))
+    }
+    if (is.character(x)) x else deparse(x)
+  })
+  unique(unlist(names, use.names = FALSE))
 }
 
 .missing_package_error <- function(missing) {
