@@ -808,7 +808,7 @@ def _eval(node: Node, ctx: EvalContext) -> Any:
             if isinstance(obj, str):
                 haystack, needle = _u16(obj), _u16(_to_string(arg))
                 found = haystack.find(needle)
-                while found % 2:  # a match must start on a code-unit boundary
+                while found > 0 and found % 2:  # a match must start on a code-unit boundary
                     found = haystack.find(needle, found + 1)
                 return found // 2 if method == "indexOf" else found >= 0
             if isinstance(obj, list | tuple):

@@ -103,6 +103,8 @@ def read_plugin_folder(path: Path) -> PluginFolder:
     path = path.resolve()
     folder = PluginFolder(path=path, module=path.parent.name, tool=path.name)
     for name in JSON_FILES:
+        if name != "meta.json" and folder.catalogue_only and not (path / name).exists():
+            continue  # Hiplot's shiny entries are a meta.json alone: nothing runs them.
         value, findings = read_json_document(path / name, name)
         if value is not None:
             folder.documents[name] = value
@@ -130,8 +132,8 @@ class Plugin:
             module=folder.module,
             tool=folder.tool,
             meta=folder.meta,
-            data=folder.data,
-            ui=folder.ui,
+            data=folder.data if isinstance(folder.data, dict) else {},
+            ui=folder.ui if isinstance(folder.ui, dict) else {},
             script=None if folder.catalogue_only else folder.script,
             warnings=warnings,
         )
@@ -166,13 +168,13 @@ class Plugin:
 
     @property
     def config(self) -> dict[str, Any]:
-        """params.config as written in data.json (the defaults)."""
-        return self.data["params"]["config"]
+        """params.config as written in data.json (the defaults); empty for catalogue-only entries."""
+        return self.data.get("params", {}).get("config", {})
 
     @property
     def table_names(self) -> list[str]:
         """Input tables in order: the first becomes `data` in R, the second `data2`, ..."""
-        return list(self.data["params"].get("textarea", {}).keys())
+        return list(self.data.get("params", {}).get("textarea", {}).keys())
 
     @property
     def examples(self) -> list[dict[str, Any]]:

@@ -242,6 +242,9 @@ def read_xlsx(path: Path, name: str, limits: TableLimits = TableLimits()) -> Tab
         raise TableError(name, f"is not a readable .xlsx file ({type(exc).__name__})") from exc
     try:
         sheet = book.worksheets[0]
+        # Read-only mode trusts the sheet's declared size, which some writers (R's openxlsx)
+        # leave at A1: without this the table would read as one row.
+        sheet.reset_dimensions()
         records = []
         for count, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             if count > limits.max_rows + 1:

@@ -347,9 +347,9 @@ numbers = st.one_of(st.integers(-(10**6), 10**6).map(str),
 # Small values of every type, so that loose equality and comparisons meet their edge cases.
 SMALL = ["0", "1", "-1", "0.5", "'1'", "''", "'0'", "' 1 '", "'a'", "'b'", "true", "false", "null", "undefined",
          "[]", "[1]", "[1, 2]", "['1,2']", "[null]"]
+small = st.sampled_from(SMALL)
 leaves = st.one_of(
-    st.sampled_from(SMALL),
-    st.sampled_from(SMALL),
+    small, small, small, small,
     numbers,
     st.builds(js_string, st.text(max_size=6), st.sampled_from(["'", '"'])),
     st.sampled_from(["true", "false", "null", "undefined", "[]", "this.fetchPerplexity()"]),
@@ -363,8 +363,9 @@ leaves = st.one_of(
 
 
 def compound(sub: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    binary = st.builds("{} {} {}".format, sub, st.sampled_from(ex.BINARY_OPS), sub)
     return st.one_of(
-        st.builds("{} {} {}".format, sub, st.sampled_from(ex.BINARY_OPS), sub),
+        binary, binary, binary,
         sub.map("!{}".format),
         sub.map("({})".format),
         st.builds("{} ? {} : {}".format, sub, sub, sub),
@@ -376,7 +377,8 @@ def compound(sub: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 
 def expressions(depth: int) -> st.SearchStrategy[str]:
-    return leaves if depth == 0 else st.one_of(leaves, compound(expressions(depth - 1)))
+    # Mostly compound at the top: operators between values are where the semantics live.
+    return leaves if depth == 0 else st.one_of(compound(expressions(depth - 1)), leaves)
 
 
 json_values = st.recursive(

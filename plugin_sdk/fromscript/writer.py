@@ -11,7 +11,7 @@ import json
 from datetime import date
 from typing import Any
 
-from plugin_sdk.fromscript.model import AppSpec, ColumnRole, ExtraParam, TableInput
+from plugin_sdk.fromscript.model import AppSpec, ExtraParam
 
 SOURCE_FILE = "source.R"
 
@@ -171,8 +171,9 @@ def _r_name(name: str) -> str:
 
 # ------------------------------------------------------------------------------ READMEs
 _HEADINGS = {
-    "en": ("Input", "Settings", "Example", "Column roles of", "The example data is in", "one row per observation"),
-    "zh_cn": ("输入", "参数", "示例", "列角色：", "示例数据见", "每行一个观测"),
+    "en": ("Input", "Settings", "Example", "column {index}: **{label}**", "The example data is in",
+           "one row per observation; the example's columns are"),
+    "zh_cn": ("输入", "参数", "示例", "第 {index} 个列选择：**{label}**", "示例数据见", "每行一个观测；示例的列为"),
 }
 
 
@@ -183,26 +184,20 @@ def _label(label: Any, language: str, fallback: str) -> str:
 
 
 def readme(spec: AppSpec, language: str) -> str:
-    input_heading, settings_heading, example_heading, roles_of, example_in, rows = _HEADINGS[language]
+    input_heading, settings_heading, example_heading, role_text, example_in, rows = _HEADINGS[language]
     lines = [f"# {spec.title.get(language) or spec.title['en']}", "", spec.intro.get(language) or spec.intro["en"],
              "", f"## {input_heading}", ""]
     for table in spec.tables:
-        lines.append(f"- **{_label(table.widget.get('label'), language, table.name)}** ({table.name}): {rows}; "
+        lines.append(f"- **{_label(table.widget.get('label'), language, table.name)}** ({table.name}): {rows} "
                      f"{', '.join(table.header)}")
-        lines.extend(_role_lines(spec.roles_of(table.name), language, roles_of, table))
+        lines.extend(f"  - {role_text.format(index=r.index, label=_label(r.picker.get('label'), language, r.name))}"
+                     for r in spec.roles_of(table.name))
     if spec.extras:
         lines += ["", f"## {settings_heading}", ""]
         lines.extend(_extra_line(extra, language) for extra in spec.extras)
     files = ", ".join(f"`{t.example_file.name}`" for t in spec.tables)
     lines += ["", f"## {example_heading}", "", f"{example_in} {files}."]
     return "\n".join(lines) + "\n"
-
-
-def _role_lines(roles: list[ColumnRole], language: str, roles_of: str, table: TableInput) -> list[str]:
-    if not roles:
-        return []
-    return [f"  - {roles_of} {table.name} #{r.index}: {_label(r.picker.get('label'), language, r.name)}"
-            for r in roles]
 
 
 def _extra_line(extra: ExtraParam, language: str) -> str:

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from plugin_sdk.loader import find_plugin_folders, load_plugin
-from plugin_sdk.plugin import Plugin
+from plugin_sdk.plugin import JSON_FILES, Plugin
 from plugin_sdk.plugintest.cases import Case, load_cases
 from plugin_sdk.plugintest.expectations import check, update_snapshots
 from plugin_sdk.runtime.executors import Executor, SubprocessExecutor
@@ -61,7 +61,7 @@ def collect_plugins(paths: Iterable[Path]) -> list[PluginUnderTest]:
     found: list[PluginUnderTest] = []
     seen: set[Path] = set()
     for path in paths:
-        for folder in find_plugin_folders(Path(path)):
+        for folder in _plugin_folders(Path(path)):
             if folder.resolve() in seen:
                 continue
             seen.add(folder.resolve())
@@ -69,6 +69,15 @@ def collect_plugins(paths: Iterable[Path]) -> list[PluginUnderTest]:
             errors = [str(f) for f in loaded.findings if f.is_error]
             found.append(PluginUnderTest(loaded.key, loaded.path, loaded.plugin, errors))
     return found
+
+
+def _plugin_folders(path: Path) -> list[Path]:
+    """A plugin folder, a plugins root (<module>/<tool>), or one module folder (<tool>/...)."""
+    found = find_plugin_folders(path)
+    if found or not path.is_dir():
+        return found
+    return [child for child in sorted(path.iterdir())
+            if child.is_dir() and any((child / name).is_file() for name in JSON_FILES)]
 
 
 def choose_executor(plugins: Iterable[Plugin], warm: bool) -> tuple[Executor, str]:

@@ -109,7 +109,7 @@ def prepare_job_folder(
         if table is None:
             # Not pasted: an uploaded file named in params.data.<name>.value, or an optional
             # table left out (path null, so `data2` stays `data2` even when `data` is absent).
-            table_entries.append({"name": name, "path": _uploaded_table(job, config, name)})
+            table_entries.append({"name": name, "path": _uploaded_table(job, plugin, config, name)})
             continue
         path = job.input_dir / f"{index}-{_safe_file_stem(name)}.tsv"
         path.write_text(table.to_tsv(), encoding="utf-8")
@@ -129,17 +129,26 @@ def prepare_job_folder(
     return job
 
 
-def _uploaded_table(job: JobFolder, config: dict[str, Any], name: str) -> str | None:
+def _uploaded_table(job: JobFolder, plugin: Plugin, config: dict[str, Any], name: str) -> str | None:
     entry = (config.get("data") or {}).get(name)
     value = entry.get("value") if isinstance(entry, dict) else None
     if not isinstance(value, str) or not value:
         return None
-    # The resolver already refused absolute paths and "..": resolve() and the check below
-    # make sure that, whatever the name, the path stays inside the job's upload folder.
-    path = (job.upload_dir / value).resolve()
-    if not path.is_relative_to(job.upload_dir.resolve()):
-        raise ValueError(f"upload name {value!r} leaves the upload folder")
+    path = _inside(job.upload_dir, value)
+    if not path.exists():
+        # An example names a file shipped in the plugin folder (Hiplot's example uploads).
+        shipped = _inside(plugin.path, value)
+        if shipped.is_file():
+            shutil.copyfile(shipped, path)
     return str(path)
+
+
+def _inside(folder: Path, name: str) -> Path:
+    # The resolver already refused absolute paths and "..": this makes sure of it, whatever the name.
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise ValueError(f"file name {name!r} leaves {folder}")
+    return path
 
 
 def _safe_file_stem(name: str) -> str:

@@ -15,7 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from server.jobs.embedded import EmbeddedBackend
     from server.settings import Settings
+
+__all__ = ["Backend", "EmbeddedBackend", "make_backend"]
 
 
 @runtime_checkable
@@ -46,3 +49,13 @@ def make_backend(settings: Settings) -> Backend:
     from server.jobs.embedded import EmbeddedBackend
 
     return EmbeddedBackend(settings)
+
+
+def __getattr__(name: str) -> object:
+    # `from server.jobs.backends import EmbeddedBackend` works without importing the pool
+    # (and the runtime behind it) for every user of the protocol.
+    if name == "EmbeddedBackend":
+        from server.jobs.embedded import EmbeddedBackend
+
+        return EmbeddedBackend
+    raise AttributeError(name)

@@ -99,6 +99,11 @@ def test_cancelling_a_running_job_stops_its_r_process_within_two_seconds(pool: P
     wait_until(lambda: pid_file.is_file() and pid_file.read_text().strip())
     r_pid = int(pid_file.read_text())
     assert process_exists(r_pid)
+    # While it runs, its lines and its step reach the record (a page follows them live).
+    wait_until(lambda: "sleeping" in [e.line for e in pool.service.logs(job.id)], timeout=10)
+    running = pool.service.get(owner, job.id)
+    assert (running.state, running.step) == ("running", "Run plot script")
+    assert running.heartbeat_at is not None and running.worker_id.startswith(pool.backend.pool_id)
 
     asked = time.monotonic()
     answer: Any = pool.service.cancel(owner, job.id)

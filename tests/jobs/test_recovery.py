@@ -124,3 +124,27 @@ def test_a_restarted_pool_runs_a_dead_pools_job_again_once_then_fails_it(
         backend.stop()
         if r_pid is not None and process_exists(r_pid):  # the R child of the killed worker
             os.killpg(r_pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_stopping_the_pool_puts_a_running_job_back_in_the_queue(
+    tmp_path: Path, database_url: str, catalogue: Catalogue,
+) -> None:
+    from server.db import init_database
+
+    settings = make_settings(tmp_path, database_url, workers=1)
+    init_database(settings)
+    backend = EmbeddedBackend(settings)
+    service = JobService(settings, catalogue, backend)
+    backend.start()
+    try:
+        job = service.submit("alice", "jobs/sleepy", REQUEST)
+        pid_file = Path(job.job_dir) / ".attempt-1" / "sleepy.pid"
+        wait_until(lambda: pid_file.is_file() and pid_file.read_text().strip())
+        r_pid = int(pid_file.read_text())
+    finally:
+        backend.stop()
+    assert not process_exists(r_pid)
+    after = service.get("alice", job.id)
+    assert (after.state, after.attempts, after.worker_id, after.reason) == ("queued", 0, None, None)
+    assert "The worker stopped while this job ran; it will run again." in [e.line for e in service.logs(job.id)]

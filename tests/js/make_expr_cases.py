@@ -126,7 +126,8 @@ CASES: list[tuple[str, str, Any]] = [
     ("!(1 === 1) || 'x' === 'x' && 2 > 1", "empty", True),
     # indexOf / includes
     ("'\U0001F600x'.indexOf('x')", "empty", 2), ("'abc'.includes('c')", "empty", True),
-    ("'a1'.indexOf(1)", "empty", 1), ("[1, '1'].indexOf('1')", "empty", 1),
+    ("'a1'.indexOf(1)", "empty", 1), ("'\\u0100'.indexOf('\\u0001')", "empty", -1),
+    ("'\\u0100\\u0001'.indexOf('\\u0001')", "empty", 1), ("[1, '1'].indexOf('1')", "empty", 1),
     ("[null].includes(undefined)", "empty", False), ("[undefined].indexOf(undefined)", "empty", 0),
     ("[1, 2].includes(2)", "empty", True), (X + "missing.indexOf('x')", "volcano", -1),
     (X + "top_n.includes(1)", "volcano", False), (X + "genes.indexOf('EGFR')", "volcano", 1),

@@ -23,7 +23,7 @@ function looseEqual(a, b) {
   if (isObject(a) && isObject(b)) return a === b;
   if (isObject(a)) { if (b == null) return false; a = toStr(a); }
   if (isObject(b)) { if (a == null) return false; b = toStr(b); }
-  return a === b; // eslint-disable-line eqeqeq -- both are primitives now: JavaScript's own rules
+  return a == b; // eslint-disable-line eqeqeq -- both are primitives now: JavaScript's own rules
 }
 
 function compare(op, a, b) {
@@ -104,7 +104,7 @@ function ev(node, ctx) {
         const found = obj.indexOf(toStr(arg));
         return indexOf ? found : found >= 0;
       }
-      if (Array.isArray(obj)) return indexOf ? obj.indexOf(arg) : obj.includes(arg);
+      if (Array.isArray(obj)) return indexOf ? obj.indexOf(arg) : obj.indexOf(arg) >= 0;
       return indexOf ? -1 : false; // forgiving: a non-array acts as an empty one
     }
     case "helper": {
