@@ -265,6 +265,7 @@ def _lex_string(src: str, start: int, fail: Any) -> tuple[str, int]:
 class _Parser:
     def __init__(self, src: str):
         self.src, self.lexer, self.tokens, self.i, self.depth = src, _lex(src), [], 0, 0
+        self.heights: dict[int, int] = {}  # id(node) -> height, for the nodes built so far
 
     @property
     def tok(self) -> _Token:
@@ -293,11 +294,21 @@ class _Parser:
             raise self.unexpected()
 
     def enter(self) -> None:
-        # Counts recursion and also each link of an operator or member chain, so that the
-        # tree's height (what evaluate/to_json recurse over) stays below MAX_DEPTH too.
+        # Bounds the parser's own recursion (parentheses, brackets, '!').
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise self.fail(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
+
+    def mk(self, node: Node) -> Node:
+        """Record a new node's height and refuse trees taller than MAX_DEPTH: operator and
+        member chains build height without recursing, and evaluate/to_json recurse over it."""
+        kids = [k for v in (getattr(node, f) for f in node.__slots__)
+                for k in (v if isinstance(v, tuple) else (v,)) if isinstance(k, Node)]
+        height = 1 + max((self.heights.get(id(k), 1) for k in kids), default=0)
+        if height > MAX_DEPTH:
+            raise self.fail(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
+        self.heights[id(node)] = height
+        return node
 
     def parse(self) -> Node:
         if self.tok.kind == "eof":
@@ -314,28 +325,25 @@ class _Parser:
         if self.accept("?"):
             then = self.expr()
             self.expect(":")
-            node = Cond(node, then, self.expr())
+            node = self.mk(Cond(node, then, self.expr()))
         self.depth = saved
         return node
 
     def binary(self, level: int) -> Node:
         if level == len(_LEVELS):
             return self.unary()
-        saved = self.depth
         node = self.binary(level + 1)
         while self.tok.kind == "punct" and self.tok.value in _LEVELS[level]:
             op = self.tok.value
             self.i += 1
-            self.enter()
-            node = Binary(op, node, self.binary(level + 1))
-        self.depth = saved
+            node = self.mk(Binary(op, node, self.binary(level + 1)))
         return node
 
     def unary(self) -> Node:
         if self.accept("!"):
             saved = self.depth
             self.enter()
-            node = Not(self.unary())
+            node = self.mk(Not(self.unary()))
             self.depth = saved
             return node
         if self.accept("-"):
@@ -346,7 +354,7 @@ class _Parser:
         return self.postfix()
 
     def postfix(self) -> Node:
-        saved, start = self.depth, self.tok
+        start = self.tok
         node = self.primary()
         while True:
             if self.accept("."):
@@ -365,21 +373,20 @@ class _Parser:
                     raise self.fail(f"unknown member {name!r} of this (use this.params, this.tableHeader "
                                     "or a data helper)", name_tok)
                 else:
-                    node = Member(node, name)
+                    node = self.mk(Member(node, name))
             elif self.tok.kind == "punct" and self.tok.value == "[":
                 if isinstance(node, This):
                     raise self.fail("index access on this is not supported")
                 self.i += 1
-                node = Index(node, self.expr())
+                index = self.expr()
                 self.expect("]")
+                node = self.mk(Index(node, index))
             elif self.tok.kind == "punct" and self.tok.value == "(":
                 raise self.fail("unexpected '(' (only .indexOf, .includes and this.<helper> can be called)")
             else:
                 break
-            self.enter()
         if isinstance(node, This):
             raise self.fail("'this' must be followed by .params, .tableHeader or a helper call", start)
-        self.depth = saved
         return node
 
     def call(self, node: Node, name: str, name_tok: _Token) -> Node:
@@ -395,7 +402,7 @@ class _Parser:
         if not low <= len(args) <= high:
             raise self.fail(f"{name}() takes {low}" + (f" to {high}" if high > low else "")
                             + f" argument(s), not {len(args)}", name_tok)
-        return Helper(name, args) if isinstance(node, This) else Call(node, name, args)
+        return self.mk(Helper(name, args) if isinstance(node, This) else Call(node, name, args))
 
     def items(self, close: str) -> tuple[Node, ...]:
         """Comma-separated expressions after an opening bracket, up to `close` (a trailing
@@ -431,7 +438,7 @@ class _Parser:
         if tok.kind == "punct" and tok.value == "[":
             saved = self.depth
             self.enter()
-            node = Array(self.items("]"))
+            node = self.mk(Array(self.items("]")))
             self.depth = saved
             return node
         raise self.unexpected()
@@ -511,9 +518,10 @@ def from_json(obj: Any, _depth: int = 0) -> Node:
             if isinstance(obj, dict) else obj if isinstance(obj, str | int | float | bool | None) else "..."
         return ExpressionError(f"invalid expression tree: {why}", json.dumps(shallow, default=str)[:200], None)
 
-    if _depth > 2 * MAX_DEPTH:
+    if _depth >= MAX_DEPTH:  # the same bound as parse: a tree at most MAX_DEPTH nodes tall
         raise bad("nested too deeply")
-    if not isinstance(obj, dict) or obj.get("t") not in _SHAPES or set(obj) != _SHAPES[obj["t"]] | {"t"}:
+    if not isinstance(obj, dict) or not isinstance(obj.get("t"), str) or obj["t"] not in _SHAPES \
+            or set(obj) != _SHAPES[obj["t"]] | {"t"}:
         raise bad("unknown node or wrong keys")
     t, sub = obj["t"], (lambda o: from_json(o, _depth + 1))
     if t == "lit":
@@ -684,6 +692,7 @@ def truthy(v: Any) -> bool:
 
 
 def strict_equal(a: Any, b: Any) -> bool:
+    """`a === b`: same type and value; arrays and objects only when they are the same one."""
     t = _type(a)
     if t != _type(b):
         return False
@@ -693,6 +702,7 @@ def strict_equal(a: Any, b: Any) -> bool:
 
 
 def loose_equal(a: Any, b: Any) -> bool:
+    """`a == b`, JavaScript's IsLooselyEqual for data values (objects compare as their string)."""
     ta, tb = _type(a), _type(b)
     if ta == tb:
         return strict_equal(a, b)
@@ -723,6 +733,12 @@ def _compare(op: str, a: Any, b: Any) -> bool:
     return {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[op]
 
 
+def _array_index(key: str, size: int) -> int | None:
+    """The index a canonical integer string names, if below `size` (short: int() of a huge
+    digit string is slow and, past 4300 digits, an error)."""
+    return int(key) if len(key) <= 16 and _ARRAY_INDEX.fullmatch(key) and int(key) < size else None
+
+
 def _get(obj: Any, key: str) -> Any:
     """obj[key] with JavaScript's property rules, own properties only, never an error."""
     if key in FORBIDDEN_NAMES:
@@ -731,13 +747,13 @@ def _get(obj: Any, key: str) -> Any:
         units = _u16(obj)
         if key == "length":
             return len(units) // 2
-        if _ARRAY_INDEX.fullmatch(key) and int(key) < len(units) // 2:
-            return units[2 * int(key):2 * int(key) + 2].decode("utf-16-be", "surrogatepass")
+        if (i := _array_index(key, len(units) // 2)) is not None:
+            return units[2 * i:2 * i + 2].decode("utf-16-be", "surrogatepass")
     elif isinstance(obj, list | tuple):
         if key == "length":
             return len(obj)
-        if _ARRAY_INDEX.fullmatch(key) and int(key) < len(obj):
-            return obj[int(key)]
+        if (i := _array_index(key, len(obj))) is not None:
+            return obj[i]
     elif isinstance(obj, Mapping) and key in obj:
         return obj[key]
     return UNDEFINED
@@ -758,7 +774,7 @@ def _column_values(ctx: EvalContext, args: list[Any]) -> list[str]:
     col = args[1] if len(args) > 1 else 0
     if isinstance(col, str) and col in columns:
         col = list(columns).index(col)
-    elif isinstance(col, str) and _ARRAY_INDEX.fullmatch(col):
+    elif isinstance(col, str) and _array_index(col, 2**53) is not None:
         col = int(col)
     if _type(col) != "number" or not _num(col).is_integer() or col < 0:
         return []
@@ -776,6 +792,8 @@ def _eval(node: Node, ctx: EvalContext) -> Any:
             return v
         case Undefined():
             return UNDEFINED
+        case Member(object=This(), name="params"):  # without building tableHeader
+            return ctx.params
         case This():
             header = {name: list(_part(t, "columns")) for name, t in ctx.tables.items()}
             return {"params": ctx.params, "tableHeader": header}

@@ -113,6 +113,8 @@ def describe_failure(
         return Reason.CANCELLED, "The job was cancelled.", ""
     if info.timed_out:
         return Reason.TIMEOUT, f"The plot took longer than {limits_text['wall_clock']} and was stopped.", ""
+    if info.too_many_processes:
+        return Reason.TOO_MANY_PROCESSES, "The plot tried to start too many processes and was stopped.", ""
     if info.output_exceeded:
         message = f"The plot wrote more than {limits_text['output']} of files and was stopped."
         return Reason.OUTPUT_TOO_LARGE, message, ""

@@ -22,6 +22,7 @@ from plugin_sdk.runtime.jobfolder import JobFolder
 from plugin_sdk.runtime.limits import MIB, Limits, apply_limits
 
 POLL_INTERVAL_S = 0.05
+PROCESS_CHECK_INTERVAL_S = 0.1  # reading /proc costs a few ms; a fork bomb is caught within this
 EventSink = Callable[[str, Any], None]  # ("log", line) | ("step", {"label":..., "status":...})
 
 
@@ -76,6 +77,7 @@ class ExitInfo:
     timed_out: bool = False
     cancelled: bool = False
     output_exceeded: bool = False
+    too_many_processes: bool = False
     duration_s: float = 0.0
 
     @property
@@ -98,6 +100,7 @@ def supervise(
     steps = _StepWatch(job.status_json)
     info: ExitInfo | None = None
     next_size_check = 0.0
+    next_process_check = 0.0
     while info is None:
         code = child.poll()
         now = time.monotonic()
@@ -107,6 +110,8 @@ def supervise(
             info = ExitInfo(_kill_group(child), cancelled=True)
         elif now > deadline:
             info = ExitInfo(_kill_group(child), timed_out=True)
+        elif now >= next_process_check and len(session_members(child.pid)) > limits.max_processes:
+            info = ExitInfo(_kill_group(child), too_many_processes=True)
         elif now >= next_size_check:
             next_size_check = now + 0.5
             if _folder_size(watch_dir) > limits.output_mb * MIB:
@@ -116,10 +121,12 @@ def supervise(
                 on_event("log", line)
             for step in steps.changes():
                 on_event("step", step)
+        if now >= next_process_check:
+            next_process_check = now + PROCESS_CHECK_INTERVAL_S
         if info is None:
             time.sleep(POLL_INTERVAL_S)
-    # The leader is gone; anything it started in its group goes too (nothing is left running).
-    _signal_group(child.pid, signal.SIGKILL)
+    # The leader is gone; anything it started in its session goes too (nothing is left running).
+    _kill_session(child.pid)
     info.duration_s = time.monotonic() - started
     return info
 
@@ -130,10 +137,58 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 
 def _kill_group(child: ChildProcess) -> int:
-    _signal_group(child.pid, signal.SIGKILL)
+    _kill_session(child.pid)
     while (code := child.poll()) is None:
         time.sleep(0.01)
     return code
+
+
+def session_members(session_id: int) -> list[int]:
+    """Processes in the job's session (the child is its leader, so the id is its pid).
+
+    Counting the session rather than trusting RLIMIT_NPROC matters because the kernel
+    never applies RLIMIT_NPROC to root, and workers often run as root in containers.
+    """
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # Fields after the command name (which may hold spaces) start after the last ')'.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 3 and int(fields[3]) == session_id:
+            members.append(int(entry))
+    return members
+
+
+def _kill_session(session_id: int) -> None:
+    """SIGKILL the session's process group and every straggler in the session, until none is left.
+
+    A fork bomb keeps making processes while we kill; repeating until the session is empty
+    (bounded, so a zombie we cannot reap never hangs the worker) catches the late ones.
+    """
+    for _ in range(200):
+        _signal_group(session_id, signal.SIGKILL)
+        members = [pid for pid in session_members(session_id) if pid != session_id and not _is_zombie(pid)]
+        if not members:
+            return
+        for pid in members:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.005)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return True
+    return stat[stat.rfind(b")") + 2 :][:1] == b"Z"
 
 
 def _folder_size(folder: Path) -> int:

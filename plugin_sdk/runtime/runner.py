@@ -70,7 +70,7 @@ def run_resolved(
     entry = job.read_result()
     log_lines = _read_log(job)
 
-    stopped = info.cancelled or info.timed_out or info.output_exceeded
+    stopped = info.cancelled or info.timed_out or info.output_exceeded or info.too_many_processes
     if not stopped and info.returncode == 0 and entry is not None and entry.get("ok"):
         produced = list_outputs(attempt_dir)
         if not produced:

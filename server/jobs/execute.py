@@ -88,8 +88,9 @@ def execute_job(
             return
         job = session.get(Job, job_id, populate_existing=True)
     assert job is not None
-    recorder = _Recorder(sessions, job_id, stop_requested)
+    recorder: _Recorder | None = None
     try:
+        recorder = _Recorder(sessions, job_id, stop_requested)
         plugin = _plugin_for(job, settings, catalogue, recorder)
         if plugin is None:
             recorder.flush()
@@ -106,9 +107,10 @@ def execute_job(
         _record_result(sessions, job, result, recorder)
     except BaseException as exc:
         log.exception("job %s failed inside the server", job_id)
-        recorder.add("log", f"Server error: {type(exc).__name__}")
         try:
-            recorder.flush()
+            if recorder is not None:
+                recorder.add("log", f"Server error: {type(exc).__name__}")
+                recorder.flush()
         finally:
             _finish(sessions, job_id, JobState.FAILED, reason=INTERNAL,
                     message=INTERNAL_MESSAGE.format(error=type(exc).__name__))

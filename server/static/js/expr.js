@@ -104,7 +104,7 @@ function ev(node, ctx) {
         const found = obj.indexOf(toStr(arg));
         return indexOf ? found : found >= 0;
       }
-      if (Array.isArray(obj)) return indexOf ? obj.indexOf(arg) : obj.indexOf(arg) >= 0;
+      if (Array.isArray(obj)) return indexOf ? obj.indexOf(arg) : obj.includes(arg);
       return indexOf ? -1 : false; // forgiving: a non-array acts as an empty one
     }
     case "helper": {
