@@ -18,7 +18,8 @@ Grammar (JavaScript precedence)::
 
 No arithmetic, assignment, arbitrary calls, `new`, arrows, templates, regexes or `;`; the
 member names `constructor`, `__proto__` and `prototype` are refused. Sources are capped at
-2000 characters and 64 levels of nesting, so nothing recurses without bound.
+2000 characters, and both nesting and tree height at 64 levels, so nothing recurses without
+bound (an ExpressionError, never a RecursionError).
 
 JSON tree (stable; `from_json` validates it as strictly as `parse` validates source)::
 

@@ -41,12 +41,13 @@ FONTS = ("Arial", "Helvetica", "Times New Roman", "Courier New", "Noto Sans", "N
 _TEXT_KEYS = frozenset({"title", "legendTitle", "xlab", "ylab", "taskname"})
 _FONT_SIZE_KEYS = frozenset({"titleSize", "axisTitleSize", "axisTextFontSize", "legendTitleSize", "legendTextSize",
                              "fontsizeRow", "fontsizeCol"})
-# key -> (min, max, step), the bounds of plugin_sdk.params.widgets.GENERAL_SCHEMAS
+# key -> (min, max, step): the useful range, widened to take in a plugin's default when it lies
+# outside (plugin_sdk.params.widgets.GENERAL_SCHEMAS holds the hard bounds).
 _SLIDERS: dict[str, tuple[float, float, float]] = {
     **dict.fromkeys(_FONT_SIZE_KEYS, (0, 100, 0.5)),
-    "xAxisTextAngle": (-360, 360, 5),
-    "xAxisHjust": (-10, 10, 0.05),
-    "xAxisVjust": (-10, 10, 0.05),
+    "xAxisTextAngle": (-90, 90, 5),
+    "xAxisHjust": (0, 1, 0.05),
+    "xAxisVjust": (0, 1, 0.05),
     "alpha": (0, 1, 0.05),
     "digits": (0, 15, 1),
 }
@@ -115,6 +116,9 @@ def _field(key: str, default: Any, exports: dict[str, bool], lang: str) -> dict[
         return {**field, "type": "color-list"}
     if key in _SLIDERS:
         low, high, step = _SLIDERS[key]
+        number = number_or_none(default)
+        if number is not None and not isinstance(default, str):
+            low, high = min(low, number), max(high, number)
         return {**field, "type": "slider", "min": low, "max": high, "step": step}
     if key in _TEXT_KEYS:
         return {**field, "type": "text-field"}

@@ -177,7 +177,7 @@ class GeneralField(BaseModel):
 
 class Form(BaseModel):
     tables: list[FormTable]
-    dataArg: dict[str, list[ColumnRole]]  # noqa: N815 - the name of API.md and of data.json
+    dataArg: dict[str, list[ColumnRole]]
     extra: list[ExtraField]
     general: list[GeneralField]
     exports: dict[str, bool]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from http.cookies import SimpleCookie
+
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send

@@ -101,8 +101,9 @@ def test_cancelling_a_running_job_stops_its_r_process_within_two_seconds(pool: P
     assert process_exists(r_pid)
     # While it runs, its lines and its step reach the record (a page follows them live).
     wait_until(lambda: "sleeping" in [e.line for e in pool.service.logs(job.id)], timeout=10)
-    running = pool.service.get(owner, job.id)
-    assert (running.state, running.step) == ("running", "Run plot script")
+    running = wait_until(lambda: (j := pool.service.get(owner, job.id)) and j.step == "Run plot script" and j,
+                         timeout=10)
+    assert running.state == "running"
     assert running.heartbeat_at is not None and running.worker_id.startswith(pool.backend.pool_id)
 
     asked = time.monotonic()
