@@ -96,9 +96,10 @@ class Table:
             column = frame[name]
             if isinstance(column, pd.DataFrame):  # duplicate header names: leave as text
                 continue
-            cells = [v for v in column if v.strip() not in _BLANK]
-            if cells and all(_is_number(v) for v in cells):
-                frame[name] = pd.to_numeric(column.where(column.str.strip().isin(_BLANK) == False))  # noqa: E712
+            blank = column.str.strip().isin(_BLANK)
+            filled = column[~blank]
+            if len(filled) and all(_is_number(v) for v in filled):
+                frame[name] = pd.to_numeric(column.mask(blank))
         return frame
 
 

@@ -21,7 +21,8 @@ def case_lines(result: CaseResult, *, verbose: bool = False, outputs_kept: bool 
     ``verbose`` adds a failing case's log tail; ``outputs_kept`` its output folder (only worth
     showing when the folder outlives the run, as with --out).
     """
-    head = f"{result.status.value:<4} {result.plugin} {result.case}"
+    # A plugin-level result (a load error, a catalogue-only plugin) has no case name to show.
+    head = f"{result.status.value:<4} {result.plugin}" + (f" {result.case}" if result.case != "-" else "")
     if result.status is Status.PASS:
         lines = [f"{head} ({result.duration_s:.1f} s)"]
     else:

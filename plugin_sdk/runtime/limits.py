@@ -57,6 +57,22 @@ def apply_limits(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent (the worker) dies.
+
+    A worker killed with SIGKILL runs no clean-up code, so without this its job's R
+    process would keep running, orphaned, until the wall clock of nobody ran out.
+    """
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 UNPRIVILEGED_UID = 65534  # "nobody" on Debian
 
 

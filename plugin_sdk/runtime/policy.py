@@ -34,7 +34,7 @@ class ExecutionPolicy:
     def create(cls, trusted_roots: Iterable[Path], trusted: Executor | None = None) -> ExecutionPolicy:
         sandbox = SandboxedExecutor() if bubblewrap_path() else None
         policy = cls([Path(p).resolve() for p in trusted_roots], trusted or SubprocessExecutor(), sandbox)
-        log.info(policy.describe())
+        (log.info if sandbox else log.warning)(policy.describe())
         return policy
 
     def describe(self) -> str:

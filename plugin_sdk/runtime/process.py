@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from plugin_sdk.runtime.jobfolder import JobFolder
-from plugin_sdk.runtime.limits import MIB, Limits, apply_limits
+from plugin_sdk.runtime.limits import MIB, Limits, apply_limits, die_with_parent
 
 POLL_INTERVAL_S = 0.05
 PROCESS_CHECK_INTERVAL_S = 0.1  # reading /proc costs a few ms; a fork bomb is caught within this
@@ -64,11 +64,16 @@ def spawn_command(argv: Sequence[str], job: JobFolder, limits: Limits, env: dict
             cwd=job.root,
             env=env,
             start_new_session=True,
-            preexec_fn=lambda: apply_limits(limits),
+            preexec_fn=lambda: _prepare_child(limits),
             close_fds=True,
         )
     finally:
         log.close()
+
+
+def _prepare_child(limits: Limits) -> None:
+    die_with_parent()
+    apply_limits(limits)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pathlib import Path
 from plugin_sdk.plugin import Plugin
 from plugin_sdk.runtime.executors import R_DIR, R_ENTRY, SubprocessExecutor, job_environment, r_library_dir
 from plugin_sdk.runtime.jobfolder import JobFolder
-from plugin_sdk.runtime.limits import Limits, apply_limits
+from plugin_sdk.runtime.limits import Limits, apply_limits, die_with_parent
 from plugin_sdk.runtime.process import ChildProcess, ForkedChild
 
 _R_RUNTIME_VARIABLES = frozenset(
@@ -103,6 +103,7 @@ def _run_child(plugin: Plugin, job: JobFolder, limits: Limits, environment: dict
     code = 2
     try:
         os.setsid()
+        die_with_parent()
         log = os.open(job.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(log, 1)
         os.dup2(log, 2)

@@ -127,6 +127,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _pydantic_field_error(error: dict[str, Any], run_request_field: str | None) -> FieldError:
+    if error.get("type") == "json_invalid":  # its location is a character offset, not a field
+        return FieldError("", "The request body is not valid JSON.")
     location = list(error.get("loc") or ())
     if location and location[0] == "body":
         location = location[1:]

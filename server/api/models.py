@@ -7,9 +7,10 @@ exactly and a schema-driven test can hold the server to it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic_core import PydanticCustomError
 
 JobStateName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 Scalar = str | int | float | bool | None
@@ -223,14 +224,31 @@ class UploadInfo(BaseModel):
 # -- run requests and jobs ------------------------------------------------------------------------
 
 
+def _one_error(expected: str) -> WrapValidator:
+    """One readable error for a union, instead of one per member ("/use_example/bool", ".../int")."""
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError("invalid_choice", "must be {expected}", {"expected": expected}) from None
+
+    return WrapValidator(validate)
+
+
 class UploadRef(_Strict):
     upload: str = Field(max_length=200, description="the id of an upload of this session")
 
 
+TableInput = Annotated[str | UploadRef, _one_error('the table\'s text or {"upload": "<id of an upload>"}')]
+ExampleChoice = Annotated[bool | Annotated[int, Field(ge=0)],
+                          _one_error("true, false or the number of an example (0, 1, ...)")]
+
+
 class RunRequest(_Strict):
     params: dict[str, Any] = Field(default_factory=dict, description="a partial params.config")
-    tables: dict[str, str | UploadRef] = Field(default_factory=dict)
-    use_example: bool | int = False
+    tables: dict[str, TableInput] = Field(default_factory=dict)
+    use_example: ExampleChoice = False
 
     def to_plain(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

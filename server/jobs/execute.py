@@ -46,21 +46,24 @@ INTERNAL_MESSAGE = ("Something went wrong on the server while running this job (
 REQUEUED_LINE = "The worker stopped while this job ran; it will run again."
 
 
-def make_executor(settings: Settings) -> Executor | None:
-    """A warm executor (R and Python started once, a fork per job) when settings.warm; else None.
+def make_executor(settings: Settings) -> Executor:
+    """How a worker runs plugins: trusted ones forked from a warm R/Python parent (or a fresh
+    interpreter when settings.warm is off), the others sandboxed by bubblewrap.
 
-    None means a fresh Rscript or Python per job (run_resolved's default). Warming up can
-    fail (rpy2 against an R it was not built for): the worker then runs jobs cold.
+    Warming up can fail (rpy2 against an R it was not built for): the worker then runs
+    trusted plugins in a fresh process and says so in its log.
     """
-    if not settings.warm:
-        return None
-    try:
-        from plugin_sdk.runtime.warm import WarmExecutor
+    from plugin_sdk.runtime.policy import ExecutionPolicy
 
-        return WarmExecutor()
-    except Exception:
-        log.exception("could not start a warm R/Python parent; running each job in a fresh process")
-        return None
+    trusted: Executor | None = None
+    if settings.warm:
+        try:
+            from plugin_sdk.runtime.warm import WarmExecutor
+
+            trusted = WarmExecutor()
+        except Exception:
+            log.exception("could not start a warm R/Python parent; running each job in a fresh process")
+    return ExecutionPolicy.create(settings.trusted_plugin_dirs, trusted)
 
 
 def execute_job(

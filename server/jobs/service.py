@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
+import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +61,12 @@ class JobService:
 
     # -- submit ------------------------------------------------------------------------------
 
-    def submit(self, owner: str, plugin_key: str, request: dict[str, Any], allow_cached: bool = True) -> Job:
+    def submit(self, owner: str, plugin_key: str, request: dict[str, Any], allow_cached: bool = True,
+               files: Mapping[str, Path] | None = None) -> Job:
         """Validate and record a run request; the job comes back queued, or succeeded from the cache.
 
+        ``files`` (plain file name -> source) are copied into the job's uploads/ folder: the
+        files of cloud-file inputs, which the request names by those file names.
         Raises `UnknownPlugin`, `RequestInvalid` (with field errors) or `TooBusy`.
         """
         plugin = self._runnable_plugin(plugin_key)
@@ -81,6 +86,7 @@ class JobService:
                 return self._record_cache_hit(session, job, earlier, resolved)
             self._check_caps(session, owner)
             write_submission(job_dir, resolved)
+            _copy_uploads(job_dir, files or {})
             session.add(job)
             session.commit()
         try:
@@ -186,3 +192,15 @@ class JobService:
                     except Exception:  # the flag alone is enough; the backend only speeds it up
                         log.exception("the %s backend could not cancel job %s", self.backend.name, job_id)
         return self.get(owner, job_id)
+
+
+def _copy_uploads(job_dir: Path, files: Mapping[str, Path]) -> None:
+    """Copy cloud-file uploads into <job>/uploads/ (plugin_sdk.runtime.jobfolder.JobFolder.upload_dir)."""
+    if not files:
+        return
+    target = job_dir / "uploads"
+    target.mkdir(parents=True, exist_ok=True)
+    for name, source in files.items():
+        if Path(name).name != name or name.startswith("."):
+            raise ValueError(f"not a plain file name: {name!r}")
+        shutil.copyfile(source, target / name)

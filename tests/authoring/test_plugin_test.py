@@ -144,6 +144,21 @@ def test_cli_reports_errors_and_runs_only_the_chosen_case(tmp_path):
     assert missing.exit_code == 1 and "no case matches nothing" in missing.output
 
 
+def test_a_case_table_file_is_sent_with_the_request(tmp_path):
+    plugin = factory_plugin(tmp_path)
+    (plugin.path / "tests").mkdir()
+    (plugin.path / "tests" / "mine.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    # The column choice names a column that mine.csv lacks: refused before any process starts, with
+    # a message that lists mine.csv's columns, which proves the file was read and sent.
+    write_case(plugin.path, "own-table", {
+        "tables": {"datTable": "mine.csv"},
+        "params": {"dataArg": {"datTable": [{"value": "a"}, {"value": "nope"}]}},
+        "expect": {"fails": {"reason": "invalid_input", "message_contains": "(its columns: a, b)"}},
+    })
+    result = invoke("plugin", "test", "--no-warm", plugin.path)
+    assert result.exit_code == 0, result.output
+
+
 def test_a_module_folder_is_accepted_as_a_path(tmp_path):
     plugin = factory_plugin(tmp_path)
     write_case(plugin.path, "refused", {"use_example": 7, "expect": {"fails": {"reason": "invalid_input"}}})
