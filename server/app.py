@@ -18,6 +18,7 @@ from server.api import OPENAPI_TAGS, OPENAPI_URL, install_api
 from server.db import init_database
 from server.jobs.backends import Backend, make_backend
 from server.jobs.service import JobService
+from server.pages import install_pages
 from server.settings import Settings
 
 
@@ -56,4 +57,5 @@ def create_app(
     app.state.backend = backend
     app.state.jobs = JobService(settings, catalogue, backend)
     install_api(app, settings, swagger_ui_dir=swagger_ui_dir)
+    install_pages(app)
     return app

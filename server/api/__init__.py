@@ -44,6 +44,8 @@ def install_api(app: FastAPI, settings: Settings, *, swagger_ui_dir: Path | None
         app.include_router(module.router)
     install_docs(app, find_swagger_ui() if swagger_ui_dir is None else find_swagger_ui((swagger_ui_dir,)))
     # A JSON body may carry a pasted table as large as an upload, escaped: twice the cap, plus room.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=2 * settings.max_upload_mb * MIB + MIB)
+    # Uploads count their own bytes against the upload cap (server.api.multipart).
+    app.add_middleware(BodyLimitMiddleware, max_bytes=2 * settings.max_upload_mb * MIB + MIB,
+                       exempt_paths=frozenset({"/api/uploads"}))
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -4,7 +4,8 @@
   referrer policy) on every answer, so a browser never guesses a download into HTML.
 - `BodyLimitMiddleware`: counts the bytes a request body actually brings and stops reading
   past a cap, whatever Content-Length claims (or when there is none, as with chunked
-  uploads). The route that was reading gets `BodyTooLarge`, answered as a 413.
+  bodies). The route that was reading gets `BodyTooLarge`, answered as a 413. Routes that
+  count their own body against a tighter cap (uploads) are left to do so.
 """
 
 from __future__ import annotations
@@ -41,12 +42,13 @@ class SecurityHeadersMiddleware:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt_paths = exempt_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path") in self.exempt_paths:
             await self.app(scope, receive, send)
             return
         received = 0

@@ -27,7 +27,8 @@ function matches(card, words) {
 
 function cover(card) {
   if (card.cover && card.cover_is_file) {
-    return h("img", { class: "card-cover", src: coverUrl(card.key), alt: "", loading: "lazy", decoding: "async" });
+    return h("img", { class: "card-cover", src: card.cover_url || coverUrl(card.key), alt: "", loading: "lazy",
+      decoding: "async" });
   }
   // No cover file (or only a remote URL, which an offline server must not fetch): initials.
   const initials = String(card.name || card.tool || "?").trim().slice(0, 2).toUpperCase();

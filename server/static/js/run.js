@@ -55,6 +55,16 @@ export function createRunPanel({ onDone } = {}) {
     status.textContent = describe(update);
   }
 
+  // Hiplot-style step status ({label: ["en:...;zh_cn:..."], status: [...]}): show the label.
+  function onStep(event) {
+    const labels = event?.step?.label;
+    const label = Array.isArray(labels) ? labels[labels.length - 1] : labels;
+    if (typeof label !== "string" || !label) return;
+    const lang = document.documentElement.lang === "zh-CN" ? "zh_cn" : "en";
+    const part = label.split(";").find((p) => p.startsWith(`${lang}:`)) || label;
+    onState({ state: job?.state || "running", step: part.replace(/^[a-z_]+:/, "") });
+  }
+
   function addLog(entry) {
     if (!entry || typeof entry.line !== "string") return;
     log.hidden = false;
@@ -115,8 +125,7 @@ export function createRunPanel({ onDone } = {}) {
     cancel.hidden = false;
     cancel.disabled = false;
     onState({ state: submitted.state, step: submitted.step });
-    stopFollowing = followJob(submitted.id, { state: onState, step: (s) => onState({ ...s, state: s.state || "running" }),
-      log: addLog, done: finish });
+    stopFollowing = followJob(submitted.id, { state: onState, step: onStep, log: addLog, done: finish });
   }
 
   function showMessage(text) {

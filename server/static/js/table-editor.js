@@ -34,16 +34,17 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
   };
   const title = h("h3", { class: "table-title", id: ids.label });
   const size = h("span", { class: "muted table-size", "aria-live": "polite" });
-  const toolbar = h("div", { class: "table-toolbar", role: "toolbar", "aria-labelledby": ids.label },
-    buttons.example, buttons.upload, h("span", { class: "toolbar-gap" }),
-    buttons.addRow, buttons.addColumn, buttons.removeRow, buttons.removeColumn, buttons.clear, fileInput);
+  const pasteHint = h("span", { class: "muted small paste-hint" });
+  const toolbar = h("div", { class: "table-toolbar" }, buttons.example, buttons.upload, pasteHint, fileInput);
+  const sheetActions = h("div", { class: "sheet-actions", role: "toolbar", "aria-labelledby": ids.label },
+    buttons.addRow, buttons.addColumn, buttons.removeRow, buttons.removeColumn, buttons.clear);
   const grid = h("table", { class: "sheet" });
   const scroller = h("div", { class: "sheet-scroll", role: "region", tabindex: "0",
     "aria-labelledby": ids.label, "aria-describedby": ids.note }, grid);
   const note = h("p", { class: "table-note muted", id: ids.note });
   const errors = h("ul", { class: "table-errors", id: ids.errors, "aria-live": "polite" });
   const element = h("section", { class: "table-editor", dataset: { table: model.name } },
-    h("div", { class: "table-head" }, title, size), toolbar, scroller, note, errors);
+    h("div", { class: "table-head" }, title, size), toolbar, scroller, sheetActions, note, errors);
 
   // -- drawing ------------------------------------------------------------------------
 
@@ -103,6 +104,7 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
       note.append(" ", h("button", { type: "button", class: "btn btn-small btn-quiet",
         onclick: () => model.clear(), text: t("ui.remove_file") }));
     }
+    pasteHint.hidden = model.isEmpty || Boolean(model.upload);
     const structural = !model.upload;
     for (const key of ["addRow", "addColumn", "removeRow", "removeColumn"]) buttons[key].disabled = !structural;
     replaceChildren(errors, ...[...marks].map(([name, mark]) => h("li", { class: `mark-${mark.level}` },
@@ -119,6 +121,7 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
     buttons.removeRow.textContent = t("ui.remove_row");
     buttons.removeColumn.textContent = t("ui.remove_column");
     buttons.clear.textContent = t("ui.clear_table");
+    pasteHint.textContent = t("ui.paste_hint");
     scroller.setAttribute("aria-roledescription", t("ui.table"));
     buttons.example.hidden = !onExample;
     draw();

@@ -7,7 +7,7 @@ import { announce, debounce, h, replaceChildren } from "./dom.js";
 import { applyConditions } from "./form/conditions.js";
 import { renderGeneral } from "./form/general.js";
 import { learnNumericRoles, textInNumericRoles } from "./form/numeric-roles.js";
-import { renderColumnPickers, renderExtra } from "./form/render.js";
+import { renderColumnPickers, renderExtra, renderFileInputs } from "./form/render.js";
 import { FormValidator, checkColumns } from "./form/validate.js";
 import { currentLanguage, t } from "./i18n.js";
 import { exportParams, paramsFromJson, readFile } from "./params-io.js";
@@ -36,9 +36,14 @@ const ui = {};
 
 // -- loading ---------------------------------------------------------------------------------
 
+function formTables() {
+  return Array.isArray(info.form?.tables) ? info.form.tables.filter((x) => x && typeof x.name === "string") : [];
+}
+
+/** The input tables (a spreadsheet each); file inputs that are not tables are listed apart. */
 function tableSpecs() {
-  const listed = Array.isArray(info.form?.tables) ? info.form.tables.filter((x) => x && typeof x.name === "string") : [];
-  if (listed.length) return listed;
+  const listed = formTables().filter((x) => x.is_table !== false);
+  if (formTables().length) return listed;
   const names = Object.keys(info.schema?.properties?.tables?.properties || info.defaults?.dataArg || {});
   return names.map((name) => ({ name, label: name, required: true }));
 }
@@ -143,10 +148,11 @@ function build() {
 function drawForm() {
   const labels = Object.fromEntries(tableSpecs().map((s) => [s.name, s.label || s.name]));
   const roles = renderColumnPickers(info.form?.dataArg || {}, labels, state);
+  const files = renderFileInputs(formTables().filter((x) => x.is_table === false), state, { upload: uploadFile });
   const extra = renderExtra(info.form?.extra || [], state, { upload: uploadFile });
   const general = renderGeneral(info.form || {}, info.defaults, state);
-  fields = [...roles.fields, ...extra.fields, ...general.fields];
-  replaceChildren(ui.roles, roles.element);
+  fields = [...files.fields, ...roles.fields, ...extra.fields, ...general.fields];
+  replaceChildren(ui.roles, files.fields.length ? files.element : null, roles.element);
   replaceChildren(ui.extra, extra.fields.length ? extra.element : h("p", { class: "muted", text: "—" }));
   replaceChildren(ui.general, general.element);
   ui.general.closest(".card").hidden = !general.fields.length;

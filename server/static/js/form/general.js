@@ -34,18 +34,26 @@ function entriesOf(form, defaults) {
   return Object.keys(defaults?.general || {}).map((key) => ({ key }));
 }
 
+/** Items with their labels: the server's `item_labels` ({value: label}) when it gives them. */
+export function labelledItems(items, labels) {
+  return (Array.isArray(items) ? items : []).map((value) => {
+    const label = labels && typeof labels === "object" ? labels[String(value)] : undefined;
+    return typeof label === "string" ? { value, label } : value;
+  });
+}
+
+/** The widget spec of one setting: the server's description first, our defaults for the rest. */
 function specFor(entry, value, exports) {
   const base = { ...(SPECS[entry.key] || {}) };
-  if (Array.isArray(entry.items) && entry.items.length && entry.key !== "imageExportType") {
-    base.type = base.type === "checkboxes" ? "checkboxes" : "select";
-    base.items = entry.items;
+  if (typeof entry.type === "string" && entry.type !== "size" && entry.type !== "color-list") {
+    base.type = entry.type === "select" && entry.multiple ? "checkboxes" : entry.type;
   }
-  if (entry.key === "imageExportType") {
+  if (Array.isArray(entry.items) && entry.items.length) base.items = labelledItems(entry.items, entry.item_labels);
+  if (entry.key === "imageExportType" && !base.items) {
     const kinds = [...EXPORT_KINDS, ...(exports?.plotly ? ["plotly"] : [])];
     for (const v of Array.isArray(value) ? value : []) if (!kinds.includes(v)) kinds.push(v);
     base.items = kinds.map((kind) => ({ value: kind, label: t(`ui.format.${kind}`) }));
   }
-  if (!base.type && entry.type && entry.type !== "color-list") base.type = entry.type;
   for (const attr of ["min", "max", "step"]) if (entry[attr] !== undefined && entry[attr] !== null) base[attr] = entry[attr];
   return base;
 }
@@ -95,7 +103,7 @@ export function renderGeneral(form, defaults, state) {
     if (HIDDEN.has(key)) continue;
     const label = entry.label || t(`ui.general.${key}`);
     const target = MAIN.includes(key) ? main : more;
-    if (key === "size") {
+    if (key === "size" || entry.type === "size") {
       for (const side of ["width", "height"]) {
         const pointer = `/params/general/size/${side}`;
         const field = new Field(pointer, { type: "number", min: 1, max: 50, step: 0.5, class: "col-6 col-md-3" },
@@ -105,7 +113,7 @@ export function renderGeneral(form, defaults, state) {
       }
       continue;
     }
-    if (key === "paletteCustom") {
+    if (key === "paletteCustom" || entry.type === "color-list") {
       const field = customColoursField(state, label);
       fields.push(field);
       target.append(field.element);
@@ -115,7 +123,7 @@ export function renderGeneral(form, defaults, state) {
     const value = state.get(pointer);
     const spec = specFor(entry, value, form?.exports);
     const field = new Field(pointer, spec, label, value, (v) => state.set(pointer, v),
-      { translate: spec.translate === true, gridClass: spec.class || (target === main ? "col-12 col-md-6" : "col-12 col-md-6") });
+      { translate: spec.translate === true, gridClass: spec.class || "col-12 col-md-6" });
     if (!field.drawn) continue;
     if (key === "palette") {
       const strip = swatchStrip(paletteSwatches(entry));

@@ -4,6 +4,7 @@
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { Field } from "./field.js";
+import { labelledItems } from "./general.js";
 
 /** Column pickers for every table; their choices follow the table's header. */
 export function renderColumnPickers(dataArg, tableLabels, state) {
@@ -40,6 +41,7 @@ export function renderExtra(extra, state, { upload } = {}) {
     if (!spec || typeof spec.key !== "string") continue;
     const pointer = `/params/extra/${spec.key}`;
     const widgetSpec = { ...(spec.attrs || {}), ...spec };
+    if (Array.isArray(spec.items)) widgetSpec.items = labelledItems(spec.items, spec.item_labels);
     const field = new Field(pointer, widgetSpec, spec.label || spec.key, state.get(pointer),
       (value) => state.set(pointer, value),
       { upload, conditions: normaliseConditions(spec), required: spec.required === true });
@@ -56,4 +58,18 @@ function normaliseConditions(spec) {
   if (c.if === undefined && typeof spec.if === "string") c.if = spec.if;
   const any = Object.values(c).some((v) => v !== null && v !== undefined);
   return any ? c : null;
+}
+
+/** File inputs that are not tables (ui.json `data` entries of type cloud-file): an upload each. */
+export function renderFileInputs(tables, state, { upload } = {}) {
+  const fields = [];
+  const grid = h("div", { class: "grid" });
+  for (const spec of tables) {
+    const pointer = `/params/data/${spec.name}`;
+    const field = new Field(pointer, { ...(spec.attrs || {}), ...spec, type: "cloud-file" }, spec.label || spec.name,
+      state.get(pointer), (value) => state.set(pointer, value), { upload, required: spec.required === true });
+    fields.push(field);
+    grid.append(field.element);
+  }
+  return { fields, element: grid };
 }

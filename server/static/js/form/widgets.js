@@ -290,9 +290,10 @@ function cloudFile(spec, { id, value, onChange, upload }) {
     name.textContent = t("ui.uploading");
     try {
       const meta = await upload(file);
-      const next = { value: meta.name, link: meta.id };
-      setValue(next);
+      // The server takes the upload id and copies the file into the job (server/api/run_requests.py).
+      const next = { value: meta.id, link: "" };
       onChange(next);
+      name.textContent = meta.name;
     } catch (error) {
       name.textContent = error.message;
     } finally {
