@@ -369,7 +369,10 @@ class _Parser:
                 if self.tok.kind == "punct" and self.tok.value == "(":
                     node = self.call(node, name, name_tok)
                 elif isinstance(node, This) and name in HELPERS:
-                    raise self.fail(f"helper {name!r} must be called directly, as this.{name}(...)")
+                    # Hiplot's page also keeps some helpers' results as properties
+                    # (`this.unique_line.length > 2` in a published plugin): read without
+                    # arguments, a helper names no table, so it is the empty value.
+                    node = self.mk(Helper(name, ()))
                 elif isinstance(node, This) and name not in THIS_MEMBERS:
                     raise self.fail(f"unknown member {name!r} of this (use this.params, this.tableHeader "
                                     "or a data helper)", name_tok)
@@ -549,7 +552,8 @@ def from_json(obj: Any, _depth: int = 0) -> Node:
         if t == "array":
             return Array(tuple(sub(x) for x in args))
         low, high = (1, 1) if t == "call" else HELPERS.get(obj["name"], (1, 0))
-        if (obj.get("method", "indexOf") not in METHODS) or not low <= len(args) <= high:
+        property_form = t == "helper" and obj["name"] in HELPERS and not args  # this.unique_line
+        if (obj.get("method", "indexOf") not in METHODS) or not (low <= len(args) <= high or property_form):
             raise bad(f"unknown method or helper, or wrong number of arguments: {obj.get('name')!r}")
         items = tuple(sub(x) for x in args)
         return Call(sub(obj["object"]), obj["method"], items) if t == "call" else Helper(obj["name"], items)
@@ -768,7 +772,7 @@ def _part(table: Any, name: str) -> Sequence[Any]:
 
 def _column_values(ctx: EvalContext, args: list[Any]) -> list[str]:
     """Distinct non-empty cells of one column, first seen first; [] when anything is off."""
-    table = ctx.tables.get(args[0]) if isinstance(args[0], str) else None
+    table = ctx.tables.get(args[0]) if args and isinstance(args[0], str) else None
     if table is None:
         return []
     columns, rows = _part(table, "columns"), _part(table, "rows")

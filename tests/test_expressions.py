@@ -168,7 +168,7 @@ REJECTED = [
     ("1 ?? 2", 3, "unexpected '?'"),
     ("this.params?.x", 12, "unexpected '.'"),
     ("{a: 1}", 0, "object literals"),
-    ("this.selectCols.call(1)", 15, "must be called directly"),
+    ("this.selectCols.call(1)", 16, "unknown method 'call'"),
     ("this.fetch('x')", 5, "unknown helper 'fetch'"),
     ("this.tableHeader('x')", 5, "unknown helper 'tableHeader'"),
     ("this.select_cols('datTable', 0)", 5, "unknown helper 'select_cols'"),
@@ -260,7 +260,7 @@ BAD_TREES: list[Any] = [
     {"t": "call", "object": {"t": "lit", "v": "a"}, "method": "indexOf", "args": []},
     {"t": "call", "object": {"t": "lit", "v": "a"}, "method": "indexOf", "args": {"t": "lit", "v": 1}},
     {"t": "helper", "name": "fetch", "args": [{"t": "lit", "v": 1}]},
-    {"t": "helper", "name": "selectCols", "args": []},
+    {"t": "helper", "name": "selectCols", "args": [{"t": "lit", "v": "a"}, {"t": "lit", "v": 0}, {"t": "lit", "v": 1}]},
     {"t": "array", "items": [{"t": "this"}]},
     {"t": "not", "arg": {"t": "member", "object": {"t": "this"}, "name": "params"}, "op": "!"},
 ]
@@ -539,3 +539,10 @@ def test_python_and_node_agree_on_generated_cases(tmp_path: Path) -> None:
     mismatches = [(c["source"], c["expected"], js) for c, js in zip(cases, results, strict=True)
                   if not same(json.loads(json.dumps(c["expected"])), js)]
     assert not mismatches, mismatches[:5]
+
+
+def test_helper_read_as_a_property_is_the_empty_value():
+    """A published Hiplot plugin (advance/gsea) writes `this.unique_line.length > 2`."""
+    tree = parse("this.unique_line.length > 2")
+    assert from_json(to_json(tree)) == tree
+    assert evaluate(tree, EvalContext(params={})) is False

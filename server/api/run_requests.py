@@ -92,8 +92,8 @@ def _resolve_file_entry(plugin: Plugin, name: str, entry: dict[str, Any], owner:
             continue
         accepted = _accepted_kinds(plugin, name)
         if record.kind not in accepted:
-            invalid.append(FieldError(pointer, f"'{record.name}' is a {record.kind.upper()} file; this input takes "
-                                               f"{', '.join(k.upper() for k in accepted)}", table=name))
+            invalid.append(FieldError(pointer, f"this input takes {', '.join(k.upper() for k in accepted)} files; "
+                                               f"'{record.name}' is {record.kind.upper()}", table=name))
         files[record.file_name] = uploads.file_path(owner, record)
         resolved.append(record.file_name)
         used_upload = True

@@ -34,8 +34,7 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
   };
   const title = h("h3", { class: "table-title", id: ids.label });
   const size = h("span", { class: "muted table-size", "aria-live": "polite" });
-  const pasteHint = h("span", { class: "muted small paste-hint" });
-  const toolbar = h("div", { class: "table-toolbar" }, buttons.example, buttons.upload, pasteHint, fileInput);
+  const toolbar = h("div", { class: "table-toolbar" }, buttons.example, buttons.upload, fileInput);
   const sheetActions = h("div", { class: "sheet-actions", role: "toolbar", "aria-labelledby": ids.label },
     buttons.addRow, buttons.addColumn, buttons.removeRow, buttons.removeColumn, buttons.clear);
   const grid = h("table", { class: "sheet" });
@@ -99,12 +98,12 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
         shown: Math.min(model.rows.length, VISIBLE_ROWS) });
     } else if (model.isEmpty) text = t("ui.table_empty");
     else if (model.rows.length > VISIBLE_ROWS) text = t("ui.rows_note", { shown: VISIBLE_ROWS, total });
+    else text = t("ui.paste_hint");
     replaceChildren(note, text);
     if (model.upload) {
       note.append(" ", h("button", { type: "button", class: "btn btn-small btn-quiet",
         onclick: () => model.clear(), text: t("ui.remove_file") }));
     }
-    pasteHint.hidden = model.isEmpty || Boolean(model.upload);
     const structural = !model.upload;
     for (const key of ["addRow", "addColumn", "removeRow", "removeColumn"]) buttons[key].disabled = !structural;
     replaceChildren(errors, ...[...marks].map(([name, mark]) => h("li", { class: `mark-${mark.level}` },
@@ -121,7 +120,6 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
     buttons.removeRow.textContent = t("ui.remove_row");
     buttons.removeColumn.textContent = t("ui.remove_column");
     buttons.clear.textContent = t("ui.clear_table");
-    pasteHint.textContent = t("ui.paste_hint");
     scroller.setAttribute("aria-roledescription", t("ui.table"));
     buttons.example.hidden = !onExample;
     draw();
