@@ -96,6 +96,8 @@ def run_command(
         click.echo(f"{loaded.key}: done in {result.duration_s:.1f} s -> {target}")
         for output in result.outputs:
             click.echo(f"  {output.name:<40} {output.kind:<8} {output.size:>10,} bytes")
+        if result.bundle is not None:
+            click.echo(f"  {result.bundle.name:<40} {'bundle':<8} (sh reproduce.sh inside it re-makes these files)")
     else:
         click.echo(f"{loaded.key}: {result.reason.value}: {result.message}", err=True)
         for error in result.field_errors:

@@ -1,8 +1,16 @@
 """Schemathesis against /api/openapi.json: generated requests to every operation must never
-get a 5xx, and every answer must match the schema the API publishes."""
+get a 5xx, and every answer must match the schema the API publishes.
+
+The schema is read from the app object at import (no request, so nothing starts then);
+schemathesis starts the app's lifespan, and with it a one-worker pool, at the first call,
+and `_stop_the_app` stops it after the last.
+"""
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,25 +21,28 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.python.asgi import shutdown_lifespans
 
 from server.app import create_app
-from server.db import init_database
 from server.db.engine import dispose_engines
 from tests.api.conftest import make_settings
 
 pytestmark = pytest.mark.slow
 
+# schemathesis 4's lazy pytest loader (from_fixture) fails under pytest 9, so the app is made
+# at import, in a folder of its own.
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="plotforge-fuzz-"))
+atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)
+APP_SETTINGS = make_settings(_DATA_DIR / "var", workers=1)
+APP = create_app(APP_SETTINGS)
 
-@pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesis.BaseSchema]:
-    data_dir: Path = tmp_path_factory.mktemp("fuzz") / "var"
-    app_settings = make_settings(data_dir, workers=1)
-    init_database(app_settings)
-    app = create_app(app_settings)
-    yield schemathesis.openapi.from_asgi("/api/openapi.json", app)
-    shutdown_lifespans()  # schemathesis started the app's lifespan (and so its worker pool): stop it
-    dispose_engines(app_settings.database_url)
+schema = schemathesis.openapi.from_dict(APP.openapi())
+schema.app = APP
+schema.location = "/api/openapi.json"
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+@pytest.fixture(scope="module", autouse=True)
+def _stop_the_app() -> Iterator[None]:
+    yield
+    shutdown_lifespans()
+    dispose_engines(APP_SETTINGS.database_url)
 
 
 @schema.parametrize()
