@@ -1,4 +1,4 @@
-"""`plotforge serve`: the web server with its job backend, from the command line.
+"""`plotforge serve` (the web server with its job backend) and `plotforge worker` (an RQ worker).
 
 Registered on the `plotforge` command group by plugin_sdk.cli (which imports this module
 only when the server package is installed; plugin_sdk itself never depends on server).
@@ -71,3 +71,30 @@ def _safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return "(unparsable URL)"
+
+
+@cli.command("worker")
+@click.option("--redis-url", default=None, help="The Redis of `plotforge serve` [PLOTFORGE_REDIS_URL]; "
+              "its password in PLOTFORGE_REDIS_PASSWORD.")
+@click.option("--database-url", default=None, help="The server's database [PLOTFORGE_DATABASE_URL].")
+@click.option("--data-dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="The server's data folder, shared with it [PLOTFORGE_DATA_DIR, default ./var].")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--name", default=None, help="Worker name, unique among live workers [default <host>.<pid>].")
+@click.option("--no-warm", "no_warm", is_flag=True, help="Start a fresh R per job instead of forking a warm one.")
+def worker_command(redis_url: str | None, database_url: str | None, data_dir: Path | None, burst: bool,
+                   name: str | None, no_warm: bool) -> None:
+    """Run jobs from Redis for `plotforge serve --redis-url` (any machine sharing its database and data)."""
+    try:
+        settings = load_settings(redis_url=redis_url, database_url=database_url, data_dir=data_dir,
+                                 warm=False if no_warm else None)
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"plotforge worker: {line}", err=True)
+        sys.exit(2)
+    if not settings.redis_url:
+        click.echo("plotforge worker: needs a Redis URL (--redis-url or PLOTFORGE_REDIS_URL)", err=True)
+        sys.exit(2)
+    from server.jobs.rq_worker import run_worker
+
+    sys.exit(run_worker(settings, name=name, burst=burst))

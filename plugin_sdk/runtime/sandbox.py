@@ -43,7 +43,10 @@ def bubblewrap_path() -> str | None:
 
 
 def sandbox_argv(bwrap: str, plugin: Plugin, job: JobFolder, environment: dict[str, str]) -> list[str]:
-    argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+    # No --new-session: the job has no terminal to protect (stdin is /dev/null and the
+    # supervisor already made it a session leader), and staying in that session is what
+    # lets the supervisor count and kill every process of the plugin.
+    argv = [bwrap, "--unshare-all", "--die-with-parent", "--clearenv",
             "--ro-bind", "/usr", "/usr",
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",

@@ -42,7 +42,11 @@ def warm_up_r() -> None:
             return
         os.environ.setdefault("TZ", "UTC")
         import rpy2.robjects as ro
+        from rpy2.rinterface_lib import callbacks
 
+        # R's output reaches the job's log.txt as plain lines (rpy2 would send stderr through logging).
+        callbacks.consolewrite_print = lambda text: sys.stdout.write(text)
+        callbacks.consolewrite_warnerror = lambda text: sys.stderr.write(text)
         # Sourcing run_job.R defines the entry functions; its command-line block runs only under Rscript.
         ro.r["source"](str(R_ENTRY))
         ro.r["plotforge_add_libraries"](str(r_library_dir()))

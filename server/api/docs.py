@@ -1,9 +1,10 @@
 """Swagger UI at /api/docs, from files on this machine, never from a CDN.
 
-The assets are those of the `swagger-ui-dist` npm package (installed into node_modules by
-the setup script, or copied to server/static/vendor/swagger-ui-dist). Without them the docs
+The assets are those of the `swagger-ui-dist` npm package, vendored in
+server/static/vendor/swagger-ui-dist (or installed into node_modules). Without them the docs
 page is simply absent and /api/openapi.json remains: a page that fetched its script from
-the internet would break offline and leak every visit.
+the internet would break offline and leak every visit. The page's Content-Security-Policy
+holds the browser to that, and Swagger UI's online validator badge is switched off.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ CANDIDATES = (
 REQUIRED = ("swagger-ui-bundle.js", "swagger-ui.css")
 DOCS_PATH = "/api/docs"
 ASSETS_PATH = "/api/docs/assets"
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'")
 
 
 def find_swagger_ui(candidates: tuple[Path, ...] = CANDIDATES) -> Path | None:
@@ -38,12 +41,15 @@ def install_docs(app: FastAPI, assets: Path | None) -> bool:
 
     @app.get(DOCS_PATH, include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url or "/api/openapi.json",
             title="PlotForge API",
             swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
             swagger_favicon_url=favicon,
+            swagger_ui_parameters={"validatorUrl": None},
         )
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
 
     return True

@@ -45,7 +45,10 @@ class ApiError(Exception):
         self.headers = headers
 
 
-class BodyTooLarge(ApiError):
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while a body is read; an HTTPException because FastAPI turns any other error
+    raised while it reads a body into a 400."""
+
     def __init__(self, limit_bytes: int) -> None:
         super().__init__(413, f"The request is larger than {limit_bytes // (1024 * 1024)} MB.")
 

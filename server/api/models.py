@@ -148,9 +148,9 @@ class ExtraField(BaseModel):
     type: str
     label: str
     default: Any = None
-    min: float | None = None
-    max: float | None = None
-    step: float | None = None
+    min: int | float | None = None
+    max: int | float | None = None
+    step: int | float | None = None
     items: list[Scalar] | None = None
     item_labels: dict[str, str] | None = None
     multiple: bool = False
@@ -172,9 +172,9 @@ class GeneralField(BaseModel):
     items: list[Scalar] | None = None
     item_labels: dict[str, str] | None = None
     multiple: bool = False
-    min: float | None = None
-    max: float | None = None
-    step: float | None = None
+    min: int | float | None = None
+    max: int | float | None = None
+    step: int | float | None = None
     swatches: dict[str, list[str]] | None = None
 
 

@@ -43,7 +43,7 @@ class _Part:
 
 @dataclass
 class _State:
-    field: str
+    field_name: str
     destination: Path
     part: _Part = field(default_factory=_Part)
     parts: int = 0
@@ -128,7 +128,7 @@ def _callbacks(state: _State) -> dict:
     def on_headers_finished() -> None:
         _, options = parse_options_header(state.part.disposition)
         name = _decode(options.get(b"name", b""))
-        if name == state.field and b"filename" in options and state.handle is None and not state.file_done:
+        if name == state.field_name and b"filename" in options and state.handle is None and not state.file_done:
             state.client_name = _decode(options[b"filename"])
             state.handle = open(state.destination, "wb")  # noqa: SIM115 - closed when the body ends
             state.part.is_target = True

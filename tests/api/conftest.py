@@ -7,6 +7,7 @@ Each `TestClient` keeps its own cookies, so `client` and `stranger` are two brow
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,3 +81,23 @@ def assert_error(response: Any, status: int) -> dict[str, Any]:
     assert error["status"] == status and isinstance(error["message"], str) and error["message"]
     assert isinstance(error["field_errors"], list)
     return error
+
+
+def submit(client: TestClient, plugin: str = "jobs/quick", **request: Any) -> Any:
+    request.setdefault("use_example", True)
+    return client.post("/api/jobs", json={"plugin": plugin, "request": request})
+
+
+def read_events(client: TestClient, job_id: str, headers: dict[str, str] | None = None) -> list[tuple[str, Any]]:
+    """The (event, data) pairs of a job's event stream, read to its end."""
+    events = []
+    with client.stream("GET", f"/api/jobs/{job_id}/events", headers=headers or {}) as answer:
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        name = None
+        for line in answer.iter_lines():
+            if line.startswith("event:"):
+                name = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and name:
+                events.append((name, json.loads(line.split(":", 1)[1])))
+    return events

@@ -174,3 +174,26 @@ def test_without_swagger_ui_files_there_is_no_docs_page_but_openapi_remains(sett
     client = TestClient(create_app(settings, swagger_ui_dir=tmp_path / "absent"))
     assert_error(client.get("/api/docs"), 404)
     assert client.get("/api/openapi.json").status_code == 200
+
+
+def test_the_vendored_swagger_ui_is_served_by_default_under_a_self_only_policy(client: TestClient) -> None:
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "connect-src 'self'" in policy and "https:" not in policy
+    assert '"validatorUrl": null' in page.text  # no badge fetched from the online validator
+    bundle = client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and "SwaggerUIBundle" in bundle.text
+    assert client.get("/api/docs/assets/swagger-ui.css").status_code == 200
+
+
+def test_every_plugins_page_data_and_example_build(client: TestClient) -> None:
+    for card in client.get("/api/plugins").json()["plugins"]:
+        base = f"/api/plugins/{card['key']}"
+        detail = client.get(base)
+        assert detail.status_code == 200, card["key"]
+        if detail.json()["examples"]:
+            assert client.get(f"{base}/example").status_code == 200, card["key"]
+        assert client.post(f"{base}/validate", json={"use_example": bool(detail.json()["examples"])}).status_code \
+            in (200, 422), card["key"]
+

@@ -4,39 +4,23 @@ cancellation, server-sent events, upload references and download-name tricks.
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from server.app import create_app
+from server.db import init_database
 from server.settings import Settings
-from tests.api.conftest import VOLCANO_COLUMNS, assert_error, job_folder, make_settings
+from tests.api.conftest import VOLCANO_COLUMNS, assert_error, job_folder, make_settings, read_events, submit
 
 QUICK_TABLE = "Name\tCount\nA\t3\nB\t5\n"
 QUICK_COLUMNS = [{"value": "Name"}, {"value": "Count"}]
-
-
-def submit(client: TestClient, plugin: str = "jobs/quick", **request: Any) -> Any:
-    request.setdefault("use_example", True)
-    return client.post("/api/jobs", json={"plugin": plugin, "request": request})
-
-
-def read_events(client: TestClient, job_id: str, headers: dict[str, str] | None = None) -> list[tuple[str, Any]]:
-    """The (event, data) pairs of a job's event stream, read to its end."""
-    events = []
-    with client.stream("GET", f"/api/jobs/{job_id}/events", headers=headers or {}) as answer:
-        assert answer.status_code == 200
-        assert answer.headers["content-type"].startswith("text/event-stream")
-        name = None
-        for line in answer.iter_lines():
-            if line.startswith("event:"):
-                name = line.split(":", 1)[1].strip()
-            elif line.startswith("data:") and name:
-                events.append((name, json.loads(line.split(":", 1)[1])))
-    return events
 
 
 # -- submit ---------------------------------------------------------------------------------------
@@ -113,12 +97,10 @@ def test_unknown_plugin_is_404(client: TestClient) -> None:
     assert_error(submit(client, "mini-tools/hiplot-shiny-demo"), 404)  # a catalogue entry only
 
 
-def test_a_full_queue_is_429_with_retry_after(tmp_path: Any) -> None:
+def test_a_full_queue_is_429_with_retry_after(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "var", max_queued_per_user=1)
-    client = TestClient(create_app(settings))
-    from server.db import init_database
-
     init_database(settings)
+    client = TestClient(create_app(settings))
     assert submit(client).status_code == 202
     answer = submit(client, params={"general": {"title": "another"}})
     error = assert_error(answer, 429)
@@ -236,10 +218,6 @@ def test_path_tricks_in_a_cloud_file_value_are_refused(client: TestClient, setti
 
 
 def test_a_cloud_file_of_a_kind_the_input_does_not_take_is_422(client: TestClient) -> None:
-    import io
-
-    import openpyxl
-
     book = openpyxl.Workbook()
     book.active.append(["gene", "category"])
     book.active.append(["G1", "x"])
@@ -264,3 +242,10 @@ def test_the_api_never_answers_500_to_strange_ids(app: FastAPI) -> None:
     for path in ("/api/jobs/%00", "/api/jobs/%F0%9F%90%8D/files/%00", "/api/uploads/%FF",
                  "/api/plugins/%00/%00", "/api/plugins/basic/volcano/example?index=99999999999999999999"):
         assert client.get(path).status_code in (404, 422), path
+
+
+def test_a_json_body_past_the_cap_is_413_counted_not_trusted(client: TestClient) -> None:
+    huge = "x" * (3 * 1024 * 1024 + 10)  # the cap for JSON bodies is 2 x 1 MB + 1 MB in these tests
+    error = assert_error(client.post("/api/jobs", json={"plugin": "jobs/quick", "request": {"tables": {
+        "datTable": huge}}}), 413)
+    assert "3 MB" in error["message"]

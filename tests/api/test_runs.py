@@ -19,8 +19,7 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.db import init_database
 from server.db.engine import dispose_engines
-from tests.api.conftest import assert_error, make_settings
-from tests.api.test_jobs import read_events, submit
+from tests.api.conftest import assert_error, make_settings, read_events, submit
 
 pytestmark = pytest.mark.slow
 

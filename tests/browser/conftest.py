@@ -120,6 +120,9 @@ def page_factory(browser: object, server_url: str) -> Iterator[Callable[..., obj
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: problems.errors.append(str(error)))
+        # Shown by pytest when a test fails: what the page itself said.
+        page.on("console", lambda message: print(f"[console.{message.type}] {message.text}"))
+        page.on("response", lambda r: print(f"[http {r.status}] {r.request.method} {r.url}") if r.status >= 400 else None)
         page.on("request", problems.on_request)
         return page
 

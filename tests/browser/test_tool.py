@@ -83,8 +83,8 @@ def test_volcano_from_a_pasted_table_to_a_pdf(page, shot, tmp_path):
     assert target.name.endswith(".pdf")
     assert target.read_bytes().startswith(b"%PDF")
     # ...and the bundle is there too.
-    expect(page.locator('#result a[data-kind="bundle"]')).to_have_attribute("href", "/api/jobs/" + page.url.split("job=")[1]
-                                                                            + "/bundle")
+    job_id = page.url.split("job=")[1]
+    expect(page.locator('#result a[data-kind="bundle"]')).to_have_attribute("href", f"/api/jobs/{job_id}/bundle")
 
 
 def test_boxplot_conditions_and_choices_follow_the_form_and_the_table(page):
@@ -182,7 +182,7 @@ def test_parameters_export_reset_and_import(page, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"hello": "world"}')
     page.locator('input[type=file][accept^=".json"]').set_input_files(str(bad))
-    expect(page.locator(".form-alert")).to_contain_text("not a PlotForge parameter file")
+    expect(page.locator(".notice-bar")).to_contain_text("not a PlotForge parameter file")
 
 
 def test_an_uploaded_file_fills_the_table_and_the_pickers(page, tmp_path):

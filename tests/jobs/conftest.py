@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import pytest
 
 from plugin_sdk.catalogue import Catalogue, plugin_roots
+from plugin_sdk.loader import BUNDLED_PLUGINS
 from server.db import init_database
 from server.db.engine import dispose_engines
 from server.jobs.embedded import EmbeddedBackend
@@ -111,7 +112,15 @@ def database(kind: str, folder: Path) -> Iterator[str]:
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"plugin_dirs": [FIXTURE_PLUGINS], "workers": 2, "warm": False, **overrides}
+    # The fixture plugins are ours: trusted, so they run like the bundled ones (the sandbox
+    # for untrusted plugins has its own tests in tests/test_containment.py).
+    values: dict[str, Any] = {
+        "plugin_dirs": [FIXTURE_PLUGINS],
+        "trusted_plugin_dirs": [BUNDLED_PLUGINS, FIXTURE_PLUGINS],
+        "workers": 2,
+        "warm": False,
+        **overrides,
+    }
     return load_settings(data_dir=data_dir, database_url=database_url, **values)
 
 

@@ -83,7 +83,7 @@ async function load() {
   }
   for (const card of data.plugins) card._search = searchText(card);
   brokenNote.hidden = !(data.broken || []).length;
-  brokenNote.textContent = (data.broken || []).length ? `${data.broken.length} ✕` : "";
+  brokenNote.textContent = (data.broken || []).length ? t("ui.broken_plugins", { count: data.broken.length }) : "";
   drawChips();
   draw();
 }

@@ -5,6 +5,9 @@
 export const EXTRA_MESSAGES = {
   en: {
     "ui.main_nav": "Main",
+    "ui.inches": "in",
+    "ui.tables_not_kept": "This browser did not keep the tables of that job: paste or upload them again (reproduce.zip of a finished job holds them).",
+    "ui.broken_plugins": "{count} plots could not be loaded; the server's operator can see why.",
     "ui.error.type_number": "Enter a number.",
     "ui.error.type_boolean": "Choose yes or no.",
     "ui.error.type_list": "Choose one or more values.",
@@ -77,6 +80,9 @@ export const EXTRA_MESSAGES = {
   },
   zh_cn: {
     "ui.main_nav": "主导航",
+    "ui.inches": "英寸",
+    "ui.tables_not_kept": "本浏览器没有保存该任务的表格：请重新粘贴或上传（已完成任务的 reproduce.zip 中包含这些表格）。",
+    "ui.broken_plugins": "有 {count} 个图未能载入，服务器管理员可查看原因。",
     "ui.error.type_number": "请输入数值。",
     "ui.error.type_boolean": "请选择是或否。",
     "ui.error.type_list": "请选择一个或多个值。",

@@ -92,7 +92,7 @@ export function createRunPanel({ onDone } = {}) {
     replaceChildren(body);
     failure.hidden = true;
     if (final.state === "succeeded") {
-      const took = duration(final.started_at, final.finished_at);
+      const took = final.cached ? "" : duration(final.started_at, final.finished_at);
       status.textContent = [t("ui.finished"), took, final.cached ? t("ui.cached") : ""].filter(Boolean).join(" · ");
       body.append(renderResult(final));
       announce(t("ui.state.succeeded"));

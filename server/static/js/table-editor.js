@@ -144,7 +144,7 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
     }
   }
 
-  function edit(r, c, value) {
+  function edit(r, c, value, caret = null) {
     selfEdit = true;
     try {
       const before = { rows: model.rows.length, columns: model.columns.length };
@@ -161,13 +161,17 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
     const { rows, columns } = shape();
     if (grid.tBodies[0] && (grid.tBodies[0].rows.length < rows || grid.tHead.rows[0].cells.length - 1 < columns)) {
       draw();
-      inputAt(r, c)?.focus();
+      const again = inputAt(r, c);
+      if (again) {
+        again.focus();
+        if (caret !== null) again.setSelectionRange(caret, caret); // typing goes on where it was
+      }
     }
   }
 
   grid.addEventListener("input", (event) => {
     const { r, c } = event.target.dataset;
-    if (r !== undefined) edit(Number(r), Number(c), event.target.value);
+    if (r !== undefined) edit(Number(r), Number(c), event.target.value, event.target.selectionStart);
   });
   grid.addEventListener("focusin", (event) => {
     const { r, c } = event.target.dataset;

@@ -10,6 +10,7 @@ import { learnNumericRoles, textInNumericRoles } from "./form/numeric-roles.js";
 import { renderColumnPickers, renderExtra, renderFileInputs } from "./form/render.js";
 import { FormValidator, checkColumns } from "./form/validate.js";
 import { currentLanguage, t } from "./i18n.js";
+import { recallTables, rememberTables } from "./job-tables.js";
 import { exportParams, paramsFromJson, readFile } from "./params-io.js";
 import { createRunPanel } from "./run.js";
 import { startPage } from "./shell.js";
@@ -114,6 +115,7 @@ function build() {
   ui.extra = h("div", { class: "extra-slot" });
   ui.general = h("div", { class: "general-slot" });
   ui.formAlert = h("div", { class: "form-alert", role: "alert", hidden: true });
+  ui.notice = h("div", { class: "notice-bar", role: "status", hidden: true });
   ui.run = h("button", { type: "button", class: "btn btn-primary btn-run", "data-primary-action": "", onclick: run });
   ui.importInput = h("input", { type: "file", accept: ".json,application/json", hidden: true, onchange: importParams });
   ui.exportButton = h("button", { type: "button", class: "btn btn-quiet btn-small",
@@ -136,7 +138,7 @@ function build() {
     h("div", { class: "action-main" }, ui.run, ui.hint),
     h("div", { class: "action-more" }, ui.exportButton, ui.importButton, ui.resetButton, ui.importInput),
     ui.formAlert);
-  replaceChildren(root, head,
+  replaceChildren(root, head, ui.notice,
     h("div", { class: "tool-layout" },
       h("div", { class: "tool-main" }, dataCard),
       h("div", { class: "tool-side" }, paramsCard, generalCard, actions)),
@@ -261,6 +263,13 @@ function refresh() {
   return blocking;
 }
 
+/** A message about the page as a whole (a job not found, a file not read), until dismissed. */
+function showNotice(text) {
+  ui.notice.hidden = !text;
+  replaceChildren(ui.notice, text ? h("p", { text }) : null, text ? h("button", { type: "button",
+    class: "btn btn-small btn-quiet", text: t("ui.close"), onclick: () => showNotice("") }) : null);
+}
+
 function showFormAlert(lines, headline = null) {
   const items = lines.filter(Boolean);
   ui.formAlert.hidden = !items.length && !headline;
@@ -291,10 +300,10 @@ async function importParams() {
   try {
     const { config } = paramsFromJson(await readFile(file));
     state.load(config);
-    showFormAlert([]);
+    showNotice("");
     announce(t("ui.imported"));
   } catch {
-    showFormAlert([t("ui.import_failed")]);
+    showNotice(t("ui.import_failed"));
   }
 }
 
@@ -313,7 +322,9 @@ async function run() {
   ui.run.disabled = true;
   ui.run.textContent = t("ui.submitting");
   try {
-    const job = await submitJob(key, state.runRequest());
+    const request = state.runRequest();
+    const job = await submitJob(key, request);
+    rememberTables(job.id, request.tables);
     const url = new URL(location.href);
     url.searchParams.set("job", job.id);
     history.replaceState(history.state, "", url);
@@ -379,27 +390,34 @@ async function reopen(id) {
   try {
     job = await getJob(id);
   } catch {
-    showFormAlert([t("ui.job_not_found")]);
+    showNotice(t("ui.job_not_found"));
     return;
   }
   const request = job.request || {};
   state.load(request.params || {});
-  for (const [name, value] of Object.entries(request.tables || {})) {
+  // The server answers with the tables' shapes only; their text was kept in this browser.
+  const kept = await recallTables(id);
+  const tables = { ...(kept || {}) };
+  for (const [name, value] of Object.entries(request.tables || {})) if (typeof value === "string") tables[name] = value;
+  for (const [name, value] of Object.entries(tables)) {
     const model = state.tables.get(name);
     if (!model) continue;
     if (typeof value === "string") model.setText(value);
-    else if (value && typeof value === "object" && value.upload) {
+    else if (value && typeof value === "object" && typeof value.upload === "string") {
       try {
         const response = await fetch(`/api/uploads/${encodeURIComponent(value.upload)}`);
         if (response.ok) model.setUpload(await response.json());
       } catch { /* the upload is gone: the table stays empty */ }
     }
   }
-  if (request.use_example !== false && request.use_example !== undefined && !Object.keys(request.tables || {}).length) {
+  const usedExample = request.use_example !== false && request.use_example !== undefined && request.use_example !== null;
+  if (!Object.keys(tables).length && usedExample) {
     try {
       const ex = await example();
       for (const [name, text] of Object.entries(ex.tables || {})) state.tables.get(name)?.setText(String(text));
     } catch { /* no example: nothing to show */ }
+  } else if (!Object.keys(tables).length && Object.keys(request.tables || {}).length) {
+    showNotice(t("ui.tables_not_kept"));
   }
   panel.follow(job);
   announce(t("ui.job_loaded", { id }));

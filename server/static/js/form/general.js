@@ -107,7 +107,7 @@ export function renderGeneral(form, defaults, state) {
       for (const side of ["width", "height"]) {
         const pointer = `/params/general/size/${side}`;
         const field = new Field(pointer, { type: "number", min: 1, max: 50, step: 0.5, class: "col-6 col-md-3" },
-          `${t(`ui.general.${side}`)} (in)`, state.get(pointer), (v) => state.set(pointer, v));
+          `${t(`ui.general.${side}`)} (${t("ui.inches")})`, state.get(pointer), (v) => state.set(pointer, v));
         fields.push(field);
         target.append(field.element);
       }
