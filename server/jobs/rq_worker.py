@@ -268,7 +268,7 @@ def clean_up_orphans() -> list[int]:
         except ChildProcessError:
             break
         if pid == 0:
-            if not any(_is_alive_child(p) for p in killed) or time.monotonic() > deadline:
+            if not any(_is_running(p) for p in killed) or time.monotonic() > deadline:
                 break
             time.sleep(0.01)
     return killed
@@ -303,7 +303,8 @@ def _kill_session(leader: int) -> None:
         time.sleep(0.005)
 
 
-def _is_alive_child(pid: int) -> bool:
+def _is_running(pid: int) -> bool:
+    """The process exists and is not a zombie."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             stat = handle.read()
@@ -384,11 +385,7 @@ def run_worker(settings: Settings, *, name: str | None = None, burst: bool = Fal
 
 def _make_worker(settings: Settings, name: str) -> PlotForgeWorker:
     connection = redis_connection(settings)
-    # The record of an earlier run of this process (before Redis went away) is ours to replace.
-    key = Worker.redis_worker_namespace_prefix + name
-    record = connection.hgetall(key)
-    if record and record.get(b"pid") == str(os.getpid()).encode():
-        connection.delete(key)
+    _forget_dead_namesake(connection, name)
     worker = PlotForgeWorker(
         [QUEUE_NAME], name=name, connection=connection, serializer=JSONSerializer,
         worker_ttl=WORKER_TTL_S, job_monitoring_interval=JOB_MONITORING_INTERVAL_S,
@@ -396,6 +393,33 @@ def _make_worker(settings: Settings, name: str) -> PlotForgeWorker:
         settings=settings, plotforge_worker_id=RQ_WORKER_PREFIX + name,
     )
     return worker
+
+
+def _forget_dead_namesake(connection: Any, name: str) -> None:
+    """Remove the Redis record of an earlier worker of this name that is certainly gone.
+
+    RQ refuses to start a worker whose name a live record holds, and a SIGKILLed worker's
+    record lives on for a minute or two. The record is ours to replace when it is this
+    process's own (from before Redis went away) or a process of this host that no longer exists.
+    """
+    key = Worker.redis_worker_namespace_prefix + name
+    record = {k.decode(): v.decode(errors="replace") for k, v in connection.hgetall(key).items()}
+    if not record or "death" in record or not record.get("pid", "").isdigit():
+        return
+    pid = int(record["pid"])
+    if pid == os.getpid() or (record.get("hostname") == socket.gethostname() and not _process_exists(pid)):
+        log.warning("removing the record of an earlier worker named %s (process %d is gone)", name, pid)
+        connection.delete(key)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _is_running(pid)
 
 
 def _finish_interrupted_job(worker: PlotForgeWorker) -> None:

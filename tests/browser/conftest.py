@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,15 +46,15 @@ def _clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PLOTFORGE_") or k == "PLOTFORGE_R_LIBS"}
 
 
-@pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory, r_library: Path, mpl_config_dir: Path) -> Iterator[str]:
+@contextmanager
+def running_server(data_dir: Path, **env: str) -> Iterator[str]:
+    """`plotforge serve` on a free port with its own data folder; yields its URL."""
     port = _free_port()
-    data_dir = tmp_path_factory.mktemp("browser-server")
     log_path = data_dir / "serve.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
             [PLOTFORGE, "serve", "--port", str(port), "--data-dir", str(data_dir / "var"), "--workers", "2"],
-            env=_clean_environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**_clean_environment(), **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -80,6 +81,13 @@ def server_url(tmp_path_factory: pytest.TempPathFactory, r_library: Path, mpl_co
 
 
 @pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory, r_library: Path, mpl_config_dir: Path) -> Iterator[str]:
+    """The server with the bundled plugins only (what a user of a fresh install sees)."""
+    with running_server(tmp_path_factory.mktemp("browser-server")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
@@ -95,7 +103,7 @@ class PageProblems:
     """Uncaught script errors and requests to any other origin, seen while a test ran."""
 
     def __init__(self, origin: str) -> None:
-        self.origin = origin
+        self.origins = {origin}
         self.errors: list[str] = []
         self.foreign: list[str] = []
 
@@ -104,7 +112,7 @@ class PageProblems:
         if url.startswith(("data:", "blob:", "about:")):
             return
         parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}" != self.origin:
+        if f"{parts.scheme}://{parts.netloc}" not in self.origins:
             self.foreign.append(url)
 
 
@@ -113,8 +121,9 @@ def page_factory(browser: object, server_url: str) -> Iterator[Callable[..., obj
     contexts = []
     problems = PageProblems(server_url)
 
-    def make(viewport: dict[str, int] = LAPTOP, **options: object) -> object:
-        context = browser.new_context(viewport=viewport, accept_downloads=True, base_url=server_url,  # type: ignore[attr-defined]
+    def make(viewport: dict[str, int] = LAPTOP, base_url: str = server_url, **options: object) -> object:
+        problems.origins.add(base_url)
+        context = browser.new_context(viewport=viewport, accept_downloads=True, base_url=base_url,  # type: ignore[attr-defined]
                                       **options)
         context.set_default_timeout(20_000)
         contexts.append(context)
@@ -122,7 +131,7 @@ def page_factory(browser: object, server_url: str) -> Iterator[Callable[..., obj
         page.on("pageerror", lambda error: problems.errors.append(str(error)))
         # Shown by pytest when a test fails: what the page itself said.
         page.on("console", lambda message: print(f"[console.{message.type}] {message.text}"))
-        page.on("response", lambda r: print(f"[http {r.status}] {r.request.method} {r.url}") if r.status >= 400 else None)
+        page.on("response", lambda r: r.status >= 400 and print(f"[http {r.status}] {r.request.method} {r.url}"))
         page.on("request", problems.on_request)
         return page
 

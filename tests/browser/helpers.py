@@ -58,3 +58,9 @@ def run_and_wait(page: Any, timeout_ms: int = 120_000) -> str:
     page.wait_for_selector("#result .badge.state-succeeded, #result .badge.state-failed, "
                            "#result .badge.state-cancelled", timeout=timeout_ms)
     return page.locator("#result .badge").get_attribute("class").split("state-")[-1]
+
+
+def scroll_to(page: Any, selector: str) -> None:
+    """Bring `selector` to the top of the window, just under the sticky header (for screenshots)."""
+    page.locator(selector).first.evaluate(
+        "el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 72)")

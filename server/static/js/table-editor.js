@@ -110,7 +110,8 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
       t("ui.column_problem", { column: name, message: mark.message }))));
   }
 
-  function relabel() {
+  function relabel(newLabel) {
+    if (typeof newLabel === "string" && newLabel) label = newLabel;
     title.replaceChildren(label || model.name);
     if (required) title.append(h("span", { class: "req", "aria-hidden": "true", text: " *" }));
     buttons.example.textContent = t("ui.example");
@@ -285,7 +286,14 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
       draw();
       const first = entries[0] && grid.querySelector(`th[data-column="${CSS.escape(entries[0].column)}"]`);
       // Bring the column into the sheet's own view (horizontally only: the page must not jump).
-      if (first && level === "error") scroller.scrollLeft = Math.max(first.offsetLeft - 48, 0);
+      if (first && level === "error") {
+        const box = first.getBoundingClientRect();
+        const view = scroller.getBoundingClientRect();
+        const rowNumbers = grid.querySelector("thead .rownum")?.getBoundingClientRect().width || 0;
+        if (box.left < view.left + rowNumbers || box.right > view.right) {
+          scroller.scrollLeft += box.left - view.left - rowNumbers;
+        }
+      }
     },
     hasMark: (name) => marks.has(name),
   };

@@ -34,6 +34,7 @@ let runAttempted = false;
 const serverErrors = new Map(); // pointer -> message, from a rejected request or a failed run
 let columnErrors = new Map(); // table -> [{column, message}], from a failed run
 const ui = {};
+let alertHeadline = null; // the form alert's first line, while the problem it announces lasts
 
 // -- loading ---------------------------------------------------------------------------------
 
@@ -107,7 +108,6 @@ function build() {
       label: spec.label || spec.name,
       required: spec.required !== false,
       onUpload: async (file) => state.tables.get(spec.name).setUpload(await uploadFile(file)),
-      onExample: info.examples ? loadExample : null,
     }));
   }
   panel ||= createRunPanel({ onDone });
@@ -124,11 +124,14 @@ function build() {
   ui.resetButton = h("button", { type: "button", class: "btn btn-quiet btn-small", onclick: resetParams });
   ui.hint = h("p", { class: "muted small run-hint" });
   ui.dataTitle = h("h2", { class: "card-title", id: "data-title" });
+  // One button for every table: an example fills all of a plot's tables at once.
+  ui.exampleButton = info.examples
+    ? h("button", { type: "button", class: "btn btn-small btn-example", onclick: loadExample }) : null;
   ui.paramsTitle = h("h2", { class: "card-title", id: "params-title" });
   ui.generalTitle = h("h2", { class: "card-title", id: "general-title" });
 
   const dataCard = h("section", { class: "card data-card", "aria-labelledby": "data-title" },
-    h("div", { class: "card-head" }, ui.dataTitle),
+    h("div", { class: "card-head" }, ui.dataTitle, ui.exampleButton),
     ...[...editors.values()].map((e) => e.element), ui.roles);
   const paramsCard = h("section", { class: "card params-card", "aria-labelledby": "params-title" },
     h("div", { class: "card-head" }, ui.paramsTitle), ui.extra);
@@ -163,6 +166,7 @@ function drawForm() {
 
 function relabel() {
   ui.dataTitle.textContent = t("ui.data");
+  if (ui.exampleButton) ui.exampleButton.textContent = t("ui.example");
   ui.paramsTitle.textContent = t("ui.params");
   ui.generalTitle.textContent = t("ui.general");
   ui.run.textContent = t("ui.run");
@@ -182,7 +186,7 @@ async function onLanguage() {
   document.title = `${info.card?.name || key} · ${t("ui.app_name")}`;
   const head = root.querySelector(".tool-head");
   head?.replaceWith(renderToolHead(info));
-  for (const spec of tableSpecs()) editors.get(spec.name)?.relabel();
+  for (const spec of tableSpecs()) editors.get(spec.name)?.relabel(spec.label);
   panel?.relabel();
   if (ui.roles) drawForm();
   refresh();
@@ -259,7 +263,8 @@ function refresh() {
     editor.setError(tableProblem || "");
     if (problems.has(`/tables/${name}`)) blocking.unshift({ focus: () => editor.element.scrollIntoView({ block: "center" }) });
   }
-  showFormAlert(unplaced);
+  if (!blocking.length && !serverErrors.size) alertHeadline = null;
+  showFormAlert(unplaced, alertHeadline);
   return blocking;
 }
 
@@ -314,10 +319,12 @@ async function run() {
   columnErrors = new Map();
   const blocking = refresh();
   if (blocking.length) {
-    showFormAlert([], t("ui.errors_in_form"));
+    alertHeadline = t("ui.errors_in_form");
+    showFormAlert([], alertHeadline);
     blocking[0].focus();
     return;
   }
+  alertHeadline = null;
   showFormAlert([]);
   ui.run.disabled = true;
   ui.run.textContent = t("ui.submitting");
@@ -332,11 +339,12 @@ async function run() {
     panel.element.scrollIntoView({ behavior: "smooth", block: "start" });
   } catch (error) {
     if (error instanceof ApiError && error.fieldErrors.length) {
+      alertHeadline = error.message || t("ui.errors_in_form");
       applyFieldErrors(error.fieldErrors);
-      showFormAlert([], error.message || t("ui.errors_in_form"));
       fields.find((f) => f.element.classList.contains("has-error"))?.focus();
     } else {
-      showFormAlert([error.message]);
+      // Not about a field (the server busy, the network down): say it where the result would be.
+      panel.showMessage(error.message);
     }
   } finally {
     ui.run.disabled = false;
@@ -357,7 +365,7 @@ function applyFieldErrors(list, listUnplaced = true) {
       const table = tableOf(error, state.tables);
       if (table) {
         const marks = columnErrors.get(table) || [];
-        marks.push({ column: String(error.column), message });
+        marks.push({ column: String(error.column), message: error.columnMessage || message });
         columnErrors.set(table, marks);
       }
     }
@@ -378,7 +386,8 @@ function onDone(job) {
   if (!list.some((e) => e.column) && /numer|number/i.test(String(job.message))) {
     for (const warning of textInNumericRoles(numericRoles, state.params, state.tables)) {
       list.push({ field: warning.pointer, column: warning.column, table: warning.table,
-        message: t("ui.numeric_role", { column: warning.column, example: warning.example }) });
+        message: t("ui.numeric_role", { column: warning.column, example: warning.example }),
+        columnMessage: t("ui.numeric_column") });
     }
   }
   applyFieldErrors(list, false);

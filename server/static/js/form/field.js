@@ -39,8 +39,6 @@ export class Field {
     this.label.append(this.labelText);
     if (options.required) this.label.append(h("span", { class: "req", "aria-hidden": "true", text: " *" }));
     this.message = h("p", { class: "field-message", id: this.errorId, hidden: true });
-    const focus = this.widget?.focus;
-    if (this.widget?.group) focus?.setAttribute?.("aria-labelledby", `${id}-label`);
     this.baseClass = options.gridClass || gridClass(spec.class);
     const parts = this.widget?.inline
       ? [h("div", { class: "switch-row" }, this.widget.control, this.label)]

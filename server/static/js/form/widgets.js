@@ -115,7 +115,7 @@ function rangeSlider(spec, { id, value, onChange }) {
 function checkboxGroup(spec, { id, value, onChange, translate, filterable }) {
   let items = (spec.items || []).map(itemOf);
   let chosen = Array.isArray(value) ? [...value] : value == null || value === "" ? [] : [value];
-  const list = h("div", { class: "check-list", id, role: "group" });
+  const list = h("div", { class: "check-list", id });
   const filter = filterable ? h("input", { type: "search", class: "input input-small check-filter",
     placeholder: t("ui.filter"), "aria-label": t("ui.filter") }) : null;
   const draw = () => {
@@ -301,7 +301,8 @@ function cloudFile(spec, { id, value, onChange, upload }) {
     }
   });
   setValue(value);
-  return { control: h("div", { class: "file-row" }, button, name, input), focus: button, setValue };
+  // A group (not a label on the button), so the button keeps its visible name "Upload file".
+  return { control: h("div", { class: "file-row" }, button, name, input), focus: button, setValue, group: true };
 }
 
 function switchWidget(spec, { id, value, onChange }) {
