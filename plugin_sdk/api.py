@@ -83,7 +83,7 @@ class PlotContext:
     def __init__(
         self,
         *,
-        tables: Sequence[pd.DataFrame],
+        tables: Sequence[pd.DataFrame | None],
         table_names: Sequence[str],
         config: Mapping[str, Any],
         output_prefix: Path | str,
@@ -93,7 +93,7 @@ class PlotContext:
     ) -> None:
         if len(tables) != len(table_names):
             raise ValueError("tables and table_names differ in length")
-        self.tables: list[pd.DataFrame] = list(tables)
+        self.tables: list[pd.DataFrame | None] = list(tables)  # None: an optional table left out
         self.table_names: list[str] = list(table_names)
         self.conf: dict[str, Any] = normalize_config(config)
         self.output_prefix = Path(output_prefix)
@@ -104,14 +104,14 @@ class PlotContext:
     # -- inputs ---------------------------------------------------------------------------
 
     @property
-    def data(self) -> pd.DataFrame:
-        """The first table (R's `data`)."""
+    def data(self) -> pd.DataFrame | None:
+        """The first table (R's `data`); None when it is optional and was left out."""
         if not self.tables:
             raise LookupError("this plugin was run without an input table")
         return self.tables[0]
 
-    def table(self, name: str) -> pd.DataFrame:
-        """The table named `name` in data.json's textarea."""
+    def table(self, name: str) -> pd.DataFrame | None:
+        """The table named `name` in data.json's textarea; None when optional and left out."""
         try:
             return self.tables[self.table_names.index(name)]
         except ValueError:

@@ -23,6 +23,7 @@ def make_plugin(
     extra_ui: dict[str, Any] | None = None,
     export_types: list[str] | None = None,
     roles: int = 2,
+    optional_table: str | None = None,
 ) -> Path:
     """Write plugins/<module>/<tool>/ under ``root`` and return its path."""
     folder = root / module / tool
@@ -65,6 +66,11 @@ def make_plugin(
         "extra": extra_ui or {},
         "general": {},
     }
+    if optional_table:
+        # A second input table the user may leave out (ui.json says required: false).
+        data["params"]["textarea"][optional_table] = ""
+        data["params"]["config"]["data"][optional_table] = {"value": "", "link": ""}
+        ui["data"][optional_table] = {"type": "hiplot-textarea", "required": False, "label": "Optional table"}
     for name, document in (("meta.json", meta), ("data.json", data), ("ui.json", ui)):
         (folder / name).write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     (folder / ("plot.py" if language == "python" else "plot.R")).write_text(script, encoding="utf-8")

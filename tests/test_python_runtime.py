@@ -525,3 +525,14 @@ def test_a_theme_is_applied_and_an_unknown_one_only_logged() -> None:
     apply_general_style(ax, {"theme": "theme_wsj"}, log=lines.append)
     assert lines and "theme_wsj" in lines[0]
     plt.close(fig)
+
+
+def test_an_optional_table_left_out_arrives_as_none_and_keeps_positions(tmp_path: Path) -> None:
+    tables = {"datTable": SCATTER_TABLE, "groups": "sample\tgroup\nS1\tA\n"}
+    job_json = make_job(tmp_path, "optional_table", tables=tables)
+    job = read_json(job_json)
+    job["tables"][1]["path"] = None
+    job_json.write_text(json.dumps(job), encoding="utf-8")
+    assert run_job(job_json), read_json(tmp_path / "result.json")
+    seen = read_json(output(job_json, "optional_table.seen.json"))
+    assert seen == {"missing": [False, True], "rows": 5}

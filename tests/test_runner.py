@@ -186,3 +186,19 @@ def test_python_plugin_error_and_success(tmp_path, mpl_config_dir):
     result = run(tmp_path / "bad", bad, language="python")
     assert result.reason is Reason.PLUGIN_ERROR
     assert "groups must differ" in result.message
+
+
+@pytest.mark.parametrize("language", ["r", "python"])
+def test_an_optional_table_left_out_reaches_the_script_as_null(tmp_path, r_library, mpl_config_dir, language):
+    if language == "r":
+        script = R_HEADER + 'if (!is.null(data2)) stop("data2 should be NULL")\nexport_single(ggplot(data) + geom_blank())\n'
+    else:
+        script = (
+            "import matplotlib.pyplot as plt\n"
+            "def main(ctx):\n"
+            "    assert ctx.tables[1] is None and ctx.table('extra') is None\n"
+            "    fig, ax = plt.subplots()\n"
+            "    ctx.export_single(fig)\n"
+        )
+    result = run(tmp_path, script, language=language, optional_table="extra")
+    assert result.ok, (result.message, result.log_tail)

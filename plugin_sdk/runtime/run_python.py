@@ -146,7 +146,10 @@ def build_context(job: dict[str, Any], on_export: Callable[[], None] | None = No
     from plugin_sdk.tables import read_table_file
 
     tables = job.get("tables") or []
-    frames = [read_table_file(Path(t["path"]), t["name"]).to_dataframe() for t in tables]
+    # An optional table the user left out has no path: it stays None, so later tables keep
+    # their positions (as data2 stays data2 in R).
+    frames = [read_table_file(Path(t["path"]), t["name"]).to_dataframe() if t.get("path") else None
+              for t in tables]
     output_prefix = Path(job["output_prefix"])
     output_prefix.parent.mkdir(parents=True, exist_ok=True)
     return PlotContext(

@@ -211,6 +211,17 @@ def test_an_uploaded_file_fills_the_table_and_the_pickers(page, tmp_path):
     expect(page.locator(".table-size")).to_have_text("")
 
 
+def test_a_file_that_is_not_a_table_is_refused_with_the_servers_reason(page, tmp_path):
+    picture = tmp_path / "figure.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    open_tool(page, "basic/volcano")
+    page.locator('.table-editor input[type=file]').set_input_files(str(picture))
+    problem = page.locator(".table-error:visible")
+    expect(problem).to_have_count(1)
+    expect(problem).not_to_be_empty()
+    expect(page.locator(".table-size")).to_have_text("")
+
+
 def test_a_large_table_shows_its_first_rows_with_a_note(page):
     open_tool(page, "basic/volcano")
     rows = "\n".join(f"G{i}\t{i / 1000}\t{(i % 7) - 3}" for i in range(5000))

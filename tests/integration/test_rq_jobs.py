@@ -28,8 +28,8 @@ from tests.integration.conftest import (
     JOB_PLUGINS,
     OWNER,
     RQStack,
-    processes_in,
     process_exists,
+    processes_in,
     wait_until,
 )
 

@@ -328,7 +328,7 @@ evalq(envir = attach(NULL, name = "plotforge:runtime"), {
     for (k in seq_along(tables)) {
       assign(if (k == 1L) "data" else paste0("data", k), tables[[k]], envir = env)
     }
-    paths <- vapply(job$tables, function(t) as.character(t$path), character(1))
+    paths <- vapply(job$tables, function(t) if (is.null(t$path)) "" else as.character(t$path), character(1))
     assign("conf", conf, envir = env)
     assign("opt", list(
       outputFilePrefix = job$output_prefix,
@@ -379,7 +379,11 @@ evalq(envir = attach(NULL, name = "plotforge:runtime"), {
       conf <- plotforge_conf(job$config)
 
       advance(2L)
-      tables <- lapply(job$tables, function(t) plotforge_read_table(as.character(t$path)))
+      # An optional table the user left out has a null path: its `dataN` is NULL, and the
+      # tables after it keep their names (data3 stays data3).
+      tables <- lapply(job$tables, function(t) {
+        if (is.null(t$path)) NULL else plotforge_read_table(as.character(t$path))
+      })
 
       advance(3L)
       .plotforge_set_globals(job, conf, tables)

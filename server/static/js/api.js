@@ -47,8 +47,6 @@ export const getPlugins = (lang) => request(`/api/plugins?lang=${enc(lang)}`);
 export const getPlugin = (key, lang) => request(`${pluginPath(key)}?lang=${enc(lang)}`);
 export const getExample = (key, index = 0) => request(`${pluginPath(key)}/example?index=${enc(index)}`);
 export const coverUrl = (key) => `${pluginPath(key)}/cover`;
-export const validateRequest = (key, runRequest) => request(`${pluginPath(key)}/validate`,
-  { method: "POST", body: runRequest });
 
 export function uploadFile(file) {
   const form = new FormData();

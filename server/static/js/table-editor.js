@@ -1,6 +1,6 @@
 // A small spreadsheet for one input table: a grid of inputs with keyboard navigation,
 // paste from Excel (fills rows and columns from the focused cell), add/remove rows and
-// columns, file upload (button or drop) and the plugin's example. A large table shows its
+// columns, and file upload (button or drop). A large table shows its
 // first rows only, quickly, with a note; every row is still sent.
 
 import { h, replaceChildren, uid } from "./dom.js";
@@ -12,10 +12,10 @@ const MIN_ROWS = 8;
 const MIN_COLUMNS = 4;
 
 /**
- * createTableEditor({model, label, required, onUpload(file), onExample()})
- * -> {element, relabel(), markColumn(name, message, level), clearMarks(), setBusy(text), setError(text)}
+ * createTableEditor({model, label, required, onUpload(file)})
+ * -> {element, relabel(label), setError(text), setMarks(level, [{column, message}])}
  */
-export function createTableEditor({ model, label, required = true, onUpload, onExample }) {
+export function createTableEditor({ model, label, required = true, onUpload }) {
   const ids = { label: uid("table-label"), note: uid("table-note"), errors: uid("table-errors") };
   const marks = new Map(); // column name -> {message, level}
   let current = { r: 0, c: 0 };
@@ -24,7 +24,6 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
   const fileInput = h("input", { type: "file", accept: ".tsv,.csv,.txt,.xlsx,.tab,.gz", hidden: true,
     onchange: () => { if (fileInput.files[0]) upload(fileInput.files[0]); fileInput.value = ""; } });
   const buttons = {
-    example: h("button", { type: "button", class: "btn btn-small", onclick: () => onExample?.() }),
     upload: h("button", { type: "button", class: "btn btn-small", onclick: () => fileInput.click() }),
     addRow: h("button", { type: "button", class: "btn btn-small btn-quiet", onclick: () => addRow() }),
     addColumn: h("button", { type: "button", class: "btn btn-small btn-quiet", onclick: () => addColumn() }),
@@ -34,7 +33,7 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
   };
   const title = h("h3", { class: "table-title", id: ids.label });
   const size = h("span", { class: "muted table-size", "aria-live": "polite" });
-  const toolbar = h("div", { class: "table-toolbar" }, buttons.example, buttons.upload, fileInput);
+
   const sheetActions = h("div", { class: "sheet-actions", role: "toolbar", "aria-labelledby": ids.label },
     buttons.addRow, buttons.addColumn, buttons.removeRow, buttons.removeColumn, buttons.clear);
   const grid = h("table", { class: "sheet" });
@@ -42,8 +41,11 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
     "aria-labelledby": ids.label, "aria-describedby": ids.note }, grid);
   const note = h("p", { class: "table-note muted", id: ids.note });
   const errors = h("ul", { class: "table-errors", id: ids.errors, "aria-live": "polite" });
+  const tableProblem = h("p", { class: "table-error", role: "alert", hidden: true });
+  const uploadProblem = h("p", { class: "table-error", role: "alert", hidden: true });
   const element = h("section", { class: "table-editor", dataset: { table: model.name } },
-    h("div", { class: "table-head" }, title, size), toolbar, scroller, sheetActions, note, errors);
+    h("div", { class: "table-head" }, title, h("div", { class: "table-head-side" }, size, buttons.upload, fileInput)),
+    scroller, sheetActions, note, uploadProblem, tableProblem, errors);
 
   // -- drawing ------------------------------------------------------------------------
 
@@ -114,7 +116,6 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
     if (typeof newLabel === "string" && newLabel) label = newLabel;
     title.replaceChildren(label || model.name);
     if (required) title.append(h("span", { class: "req", "aria-hidden": "true", text: " *" }));
-    buttons.example.textContent = t("ui.example");
     buttons.upload.textContent = t("ui.upload");
     buttons.addRow.textContent = t("ui.add_row");
     buttons.addColumn.textContent = t("ui.add_column");
@@ -122,7 +123,6 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
     buttons.removeColumn.textContent = t("ui.remove_column");
     buttons.clear.textContent = t("ui.clear_table");
     scroller.setAttribute("aria-roledescription", t("ui.table"));
-    buttons.example.hidden = !onExample;
     draw();
   }
 
@@ -243,25 +243,29 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
 
   async function upload(file) {
     if (!onUpload) return;
-    setError("");
+    uploadProblem.hidden = true;
     buttons.upload.disabled = true;
     buttons.upload.textContent = t("ui.uploading");
     try {
       await onUpload(file);
     } catch (error) {
-      setError(error.message);
+      uploadProblem.textContent = error.message;
+      uploadProblem.hidden = false;
     } finally {
       buttons.upload.disabled = false;
       buttons.upload.textContent = t("ui.upload");
     }
   }
 
+  /** The table's own problem (empty, unreadable), kept until the next call; same text: no change. */
   function setError(text) {
-    element.querySelector(".table-error")?.remove();
-    if (text) note.after(h("p", { class: "table-error", role: "alert", text }));
+    if ((tableProblem.textContent || "") === (text || "") && tableProblem.hidden === !text) return;
+    tableProblem.textContent = text || "";
+    tableProblem.hidden = !text;
   }
 
   model.onChange((_model, structural) => {
+    uploadProblem.hidden = true;
     if (selfEdit) return;
     if (structural) draw();
     else drawNotes();
@@ -295,6 +299,5 @@ export function createTableEditor({ model, label, required = true, onUpload, onE
         }
       }
     },
-    hasMark: (name) => marks.has(name),
   };
 }

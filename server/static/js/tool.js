@@ -26,7 +26,7 @@ let info = null;
 let state = null;
 let validator = null;
 let fields = [];
-let editors = new Map();
+const editors = new Map();
 let panel = null;
 let exampleCache = null;
 let numericRoles = {};
@@ -285,7 +285,13 @@ function showFormAlert(lines, headline = null) {
 // -- actions ---------------------------------------------------------------------------------
 
 async function loadExample() {
-  const ex = await example();
+  let ex;
+  try {
+    ex = await example();
+  } catch (error) {
+    showNotice(error.message);
+    return;
+  }
   state.load(ex.config || {});
   for (const [name, text] of Object.entries(ex.tables || {})) state.tables.get(name)?.setText(String(text));
   numericRoles = learnNumericRoles(ex);

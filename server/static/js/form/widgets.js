@@ -59,7 +59,8 @@ function slider(spec, { id, value, onChange }) {
     setValue,
     setMax(next) {
       const n = numberOrNull(next);
-      if (n === null || n === max) return;
+      // A computed maximum below the minimum (an empty table has no columns) is not applied.
+      if (n === null || n === max || n < min) return;
       max = n;
       range.max = n;
       number.max = n;

@@ -21,14 +21,10 @@ export function overlayTwoLevels(base, over) {
   return out;
 }
 
-/** JSON pointer <-> path segments (RFC 6901). */
+/** The path segments of a JSON pointer (RFC 6901). */
 export function pointerToPath(pointer) {
   if (!pointer) return [];
   return pointer.replace(/^\//, "").split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
-}
-
-export function pathToPointer(path) {
-  return path.length ? `/${path.map((s) => String(s).replace(/~/g, "~0").replace(/\//g, "~1")).join("/")}` : "";
 }
 
 export class ToolState {
