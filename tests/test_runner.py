@@ -191,7 +191,7 @@ def test_python_plugin_error_and_success(tmp_path, mpl_config_dir):
 @pytest.mark.parametrize("language", ["r", "python"])
 def test_an_optional_table_left_out_reaches_the_script_as_null(tmp_path, r_library, mpl_config_dir, language):
     if language == "r":
-        script = R_HEADER + 'if (!is.null(data2)) stop("data2 should be NULL")\nexport_single(ggplot(data) + geom_blank())\n'
+        script = R_HEADER + 'stopifnot(is.null(data2))\nexport_single(ggplot(data) + geom_blank())\n'
     else:
         script = (
             "import matplotlib.pyplot as plt\n"
