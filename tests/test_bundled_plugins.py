@@ -106,3 +106,16 @@ def test_formula_like_cells_stay_text_in_xlsx(tmp_path, warm):
              if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
     assert cells, "the formula-like symbol should be in the workbook"
     assert all(c.data_type == "s" for c in cells)
+
+
+def test_a_text_column_for_a_numeric_role_is_named_next_to_that_column(tmp_path, warm):
+    plugin = CATALOGUE.plugins["basic/volcano"]
+    table = plugin.table_names[0]
+    roles = resolve_request(plugin, {"use_example": True}).config["dataArg"][table]
+    symbol = roles[0]["value"]
+    wrong = [roles[0], {"value": symbol}, *roles[2:]]  # the gene symbols chosen as P values
+    request = {"use_example": True, "params": {"dataArg": {table: wrong}}}
+    result = run_plugin(plugin, request, tmp_path / "job", executor=warm)
+    assert result.reason.value == "plugin_error", result.message
+    assert [(e["field"], e["column"]) for e in result.field_errors] == [(f"/params/dataArg/{table}/1/value", symbol)]
+    assert f"Column '{symbol}'" in result.message and "needs numbers" in result.message

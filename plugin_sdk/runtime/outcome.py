@@ -14,6 +14,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from plugin_sdk.plugin import Plugin
+from plugin_sdk.runtime.diagnosis import diagnose
 from plugin_sdk.runtime.process import ExitInfo
 from plugin_sdk.tables import Table
 
@@ -87,69 +89,6 @@ _FORK_PATTERNS = (
     re.compile(r"cannot fork", re.I),
     re.compile(r"BlockingIOError"),
 )
-# Errors R and pandas give for common input mistakes, with what the user should check.
-_KNOWN_ERRORS = (
-    (re.compile(r"non-numeric argument|Discrete value supplied to continuous scale|could not convert string to float|"
-                r"must be numeric|is not numeric|invalid 'type' \(character\)", re.I),
-     "a column that should hold numbers holds text"),
-    (re.compile(r"object '([^']+)' not found", re.I), "the script looked for '{0}', which does not exist"),
-    (re.compile(r"(?:undefined columns selected|Column `([^`]+)` doesn't exist|KeyError: '([^']+)')", re.I),
-     "a column the plot needs is missing"),
-    (re.compile(r"need finite 'ylim' values|need finite 'xlim' values|all values are NA|contains no data", re.I),
-     "the chosen columns hold no usable numbers"),
-)
-
-
-def describe_failure(
-    info: ExitInfo,
-    entry_result: dict[str, Any] | None,
-    log_lines: list[str],
-    config: dict[str, Any],
-    tables: list[Table | None],
-    limits_text: dict[str, str],
-) -> tuple[Reason, str, str]:
-    """(reason, readable message, raw detail) for a run that did not succeed."""
-    if info.cancelled:
-        return Reason.CANCELLED, "The job was cancelled.", ""
-    if info.timed_out:
-        return Reason.TIMEOUT, f"The plot took longer than {limits_text['wall_clock']} and was stopped.", ""
-    if info.too_many_processes:
-        return Reason.TOO_MANY_PROCESSES, "The plot tried to start too many processes and was stopped.", ""
-    if info.output_exceeded:
-        message = f"The plot wrote more than {limits_text['output']} of files and was stopped."
-        return Reason.OUTPUT_TOO_LARGE, message, ""
-
-    raw = ""
-    if entry_result and not entry_result.get("ok", False):
-        raw = str(entry_result.get("message") or "").strip()
-    text_to_scan = raw + "\n" + "\n".join(log_lines[-60:])
-
-    package = (entry_result or {}).get("missing_package") or _missing_package(text_to_scan)
-    if package:
-        return (
-            Reason.MISSING_PACKAGE,
-            f"This plot needs the package '{package}', which is not installed on this server. "
-            "Please tell the server's operator.",
-            raw,
-        )
-    if any(p.search(text_to_scan) for p in _MEMORY_PATTERNS):
-        return (
-            Reason.OUT_OF_MEMORY,
-            f"The plot ran out of memory (limit {limits_text['memory']}). Try a smaller table.",
-            raw,
-        )
-    if info.signal == signal.SIGXCPU:
-        return Reason.CPU_TIME, f"The plot used more than {limits_text['cpu']} of processor time and was stopped.", raw
-    if any(p.search(text_to_scan) for p in _FORK_PATTERNS):
-        return Reason.TOO_MANY_PROCESSES, "The plot tried to start too many processes and was stopped.", raw
-    if entry_result is None:
-        if info.signal is not None:
-            name = signal.Signals(info.signal).name if info.signal in signal.valid_signals() else info.signal
-            return Reason.KILLED, f"The plot process was stopped by the system ({name}).", _last_lines(log_lines)
-        return Reason.PLUGIN_ERROR, "The plot stopped without reporting a result.", _last_lines(log_lines)
-    return Reason.PLUGIN_ERROR, readable_plugin_error(raw, config, tables), raw
-
-
 _MISSING_PACKAGE_PATTERNS = (
     re.compile(r"there is no package called [‘'\"]([^’'\"]+)[’'\"]"),
     re.compile(r"No module named [‘'\"]([^’'\".]+)"),
@@ -164,48 +103,60 @@ def _missing_package(text: str) -> str | None:
     return None
 
 
-def readable_plugin_error(raw: str, config: dict[str, Any], tables: list[Table | None]) -> str:
-    """The last error line, plus what it concerns (a column, a parameter) when we can tell."""
-    lines = [line.strip() for line in raw.splitlines() if line.strip()]
-    core = lines[-1] if lines else "unknown error"
-    core = re.sub(r"^(Error in [^:]*:|Error:)\s*", "", core)
-    # ggplot2/rlang put the useful sentence first and bullets ("ℹ", "✖") after it.
-    for line in lines:
-        if not line.startswith(("ℹ", "✖", "•", "Run `rlang::last_trace()`", "Backtrace")):
-            core = re.sub(r"^(Error in [^:]*:|Error:)\s*", "", line) or core
-            break
-    hints = []
-    for pattern, hint in _KNOWN_ERRORS:
-        match = pattern.search(raw)
-        if match:
-            groups = [g for g in match.groups() if g] if match.groups() else []
-            hints.append(hint.format(*groups) if groups else hint)
-            break
-    concern = _what_it_concerns(raw, config, tables)
-    message = f"The plot failed: {core}"
-    if hints:
-        message += f" ({hints[0]})"
-    if concern:
-        message += f". {concern}"
-    return message
+@dataclass(frozen=True)
+class Failure:
+    reason: Reason
+    message: str
+    detail: str = ""  # the raw error, for the log and for plugin authors
+    field_errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _what_it_concerns(raw: str, config: dict[str, Any], tables: list[Table | None]) -> str:
-    quoted = set(re.findall(r"['`\"‘’]([^'`\"‘’]{1,80})['`\"‘’]", raw))
-    for table in (t for t in tables if t is not None):
-        for column in table.columns:
-            if column in quoted:
-                return f"This concerns column '{column}' of table {table.name}."
-    for table_name, roles in (config.get("dataArg") or {}).items():
-        for position, role in enumerate(roles if isinstance(roles, list) else [], start=1):
-            value = role.get("value") if isinstance(role, dict) else role
-            for column in value if isinstance(value, list) else [value]:
-                if column and column in quoted:
-                    return f"This concerns column '{column}', chosen for role {position} of table {table_name}."
-    for key in (config.get("extra") or {}):
-        if key in quoted:
-            return f"This concerns the parameter '{key}'."
-    return ""
+def describe_failure(
+    info: ExitInfo,
+    entry_result: dict[str, Any] | None,
+    log_lines: list[str],
+    config: dict[str, Any],
+    tables: list[Table | None],
+    limits_text: dict[str, str],
+    plugin: Plugin | None = None,
+) -> Failure:
+    """Why a run did not succeed, in words a biologist can act on."""
+    if info.cancelled:
+        return Failure(Reason.CANCELLED, "The job was cancelled.")
+    if info.timed_out:
+        return Failure(Reason.TIMEOUT, f"The plot took longer than {limits_text['wall_clock']} and was stopped.")
+    if info.too_many_processes:
+        return Failure(Reason.TOO_MANY_PROCESSES, "The plot tried to start too many processes and was stopped.")
+    if info.output_exceeded:
+        return Failure(Reason.OUTPUT_TOO_LARGE,
+                       f"The plot wrote more than {limits_text['output']} of files and was stopped.")
+
+    raw = ""
+    if entry_result and not entry_result.get("ok", False):
+        raw = str(entry_result.get("message") or "").strip()
+    text_to_scan = raw + "\n" + "\n".join(log_lines[-60:])
+
+    package = (entry_result or {}).get("missing_package") or _missing_package(text_to_scan)
+    if package:
+        return Failure(Reason.MISSING_PACKAGE,
+                       f"This plot needs the package '{package}', which is not installed on this server. "
+                       "Please tell the server's operator.", raw)
+    if any(p.search(text_to_scan) for p in _MEMORY_PATTERNS):
+        return Failure(Reason.OUT_OF_MEMORY,
+                       f"The plot ran out of memory (limit {limits_text['memory']}). Try a smaller table.", raw)
+    if info.signal == signal.SIGXCPU:
+        return Failure(Reason.CPU_TIME,
+                       f"The plot used more than {limits_text['cpu']} of processor time and was stopped.", raw)
+    if any(p.search(text_to_scan) for p in _FORK_PATTERNS):
+        return Failure(Reason.TOO_MANY_PROCESSES, "The plot tried to start too many processes and was stopped.", raw)
+    if entry_result is None:
+        if info.signal is not None:
+            name = signal.Signals(info.signal).name if info.signal in signal.valid_signals() else info.signal
+            return Failure(Reason.KILLED, f"The plot process was stopped by the system ({name}).",
+                           _last_lines(log_lines))
+        return Failure(Reason.PLUGIN_ERROR, "The plot stopped without reporting a result.", _last_lines(log_lines))
+    message, field_errors = diagnose(raw, config, tables, plugin)
+    return Failure(Reason.PLUGIN_ERROR, message, raw, field_errors)
 
 
 def _last_lines(lines: list[str], count: int = 5) -> str:

@@ -83,10 +83,9 @@ def run_resolved(
             duration_s=info.duration_s, output_dir=output_dir, bundle=bundle,
         )
 
-    reason, message, detail = describe_failure(info, entry, log_lines, resolved.config, resolved.tables,
-                                               _limits_text(limits))
-    return RunResult(reason, message, log_tail=log_lines[-LOG_TAIL_LINES:], duration_s=info.duration_s,
-                     detail=detail)
+    failure = describe_failure(info, entry, log_lines, resolved.config, resolved.tables, _limits_text(limits), plugin)
+    return RunResult(failure.reason, failure.message, field_errors=failure.field_errors,
+                     log_tail=log_lines[-LOG_TAIL_LINES:], duration_s=info.duration_s, detail=failure.detail)
 
 
 def _read_log(job: JobFolder) -> list[str]:

@@ -292,6 +292,8 @@ class JobModel(BaseModel):
     bundle_url: str | None
     request: JobRequestModel
     cached: bool
+    field_errors: list[FieldErrorModel] = Field(
+        default_factory=list, description="for a failed run: the column or parameter its error concerns")
 
 
 class JobList(BaseModel):

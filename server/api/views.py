@@ -94,6 +94,7 @@ def job_view(job: Job) -> dict[str, Any]:
         "state": job.state,
         "reason": job.reason,
         "message": job.message or "",
+        "field_errors": [e for e in job.field_errors or [] if isinstance(e, dict)],
         "step": job.step or "",
         "created_at": job.created_at,
         "started_at": job.started_at,

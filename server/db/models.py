@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from server.db.types import JSONType, UTCDateTime, utc_now
@@ -43,6 +43,8 @@ class Job(Base):
     worker_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     outputs: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # For a failed run: the column or parameter its error concerns, as request field errors.
+    field_errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list, server_default=text("'[]'"))
     job_dir: Mapped[str] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -75,6 +77,7 @@ class Job(Base):
             "started_at": stamp(self.started_at),
             "finished_at": stamp(self.finished_at),
             "outputs": list(self.outputs or []),
+            "field_errors": list(self.field_errors or []),
             "cancel_requested": self.cancel_requested,
         }
 

@@ -143,7 +143,8 @@ def _record_result(sessions: sessionmaker[Session], job: Job, result: RunResult,
             recorder.add("log", line)
         recorder.flush()
     state = JobState.CANCELLED if result.reason is Reason.CANCELLED else JobState.FAILED
-    _finish(sessions, job.id, state, reason=result.reason.value, message=result.message)
+    _finish(sessions, job.id, state, reason=result.reason.value, message=result.message,
+            field_errors=result.field_errors)
 
 
 def _finish(sessions: sessionmaker[Session], job_id: str, state: JobState, **fields: Any) -> None:

@@ -1,9 +1,10 @@
 // The catalogue (/): cards with cover, name, intro and tags; search as you type and tag
 // chips, both over the list loaded once (a few hundred plugins at most).
 
-import { coverUrl, getPlugins } from "./api.js";
+import { getPlugins } from "./api.js";
 import { debounce, h, replaceChildren } from "./dom.js";
 import { currentLanguage, t } from "./i18n.js";
+import { pluginCard } from "./plugin-card.js";
 import { startPage } from "./shell.js";
 
 const search = document.getElementById("search");
@@ -23,30 +24,6 @@ function matches(card, words) {
   if (activeTag && !(card.tags || []).some((tag) => tag.toLowerCase() === activeTag.toLowerCase())) return false;
   const text = card._search;
   return words.every((word) => text.includes(word));
-}
-
-function cover(card) {
-  if (card.cover && card.cover_is_file) {
-    return h("img", { class: "card-cover", src: card.cover_url || coverUrl(card.key), alt: "", loading: "lazy",
-      decoding: "async" });
-  }
-  // No cover file (or only a remote URL, which an offline server must not fetch): initials.
-  const initials = String(card.name || card.tool || "?").trim().slice(0, 2).toUpperCase();
-  return h("div", { class: "card-cover placeholder", "aria-hidden": "true", text: initials });
-}
-
-function cardElement(card) {
-  const tags = (card.categories || card.tags || []).slice(0, 4);
-  const listedOnly = card.catalogue_only || card.runnable === false;
-  return h("li", { class: "plugin-card" },
-    h("a", { href: `/tool/${card.key}`, class: "plugin-link", dataset: { key: card.key } },
-      cover(card),
-      h("div", { class: "plugin-body" },
-        h("h3", { class: "plugin-name", text: card.name }),
-        h("p", { class: "plugin-intro", text: card.intro }),
-        h("div", { class: "plugin-foot" },
-          h("ul", { class: "tags" }, ...tags.map((tag) => h("li", { class: "tag", text: tag }))),
-          listedOnly ? h("span", { class: "badge", text: t("ui.not_runnable") }) : null))));
 }
 
 function drawChips() {
@@ -70,7 +47,7 @@ function draw() {
   const modules = [...new Set(shown.map((card) => card.module))];
   replaceChildren(grid, ...modules.map((module) => h("section", { class: "module", "aria-labelledby": `module-${module}` },
     h("h2", { class: "module-title", id: `module-${module}`, text: t(`ui.module.${module}`) }),
-    h("ul", { class: "card-grid" }, ...shown.filter((c) => c.module === module).map(cardElement)))));
+    h("ul", { class: "card-grid" }, ...shown.filter((c) => c.module === module).map(pluginCard)))));
   count.textContent = shown.length ? t("ui.results_count", { count: shown.length }) : t("ui.no_results");
 }
 

@@ -15,7 +15,8 @@ import { exportParams, paramsFromJson, readFile } from "./params-io.js";
 import { createRunPanel } from "./run.js";
 import { startPage } from "./shell.js";
 import { createTableEditor } from "./table-editor.js";
-import { columnsInMessage, fieldFor, tableOf } from "./tool/failures.js";
+import { carryOver } from "./tool/carry-over.js";
+import { fieldFor, tableOf } from "./tool/failures.js";
 import { renderToolHead } from "./tool/head.js";
 import { ToolState } from "./tool/state.js";
 
@@ -71,6 +72,11 @@ async function main() {
     showFatal(error.status === 404 ? t("ui.tool_not_found") : error.message);
     return;
   }
+  await start();
+}
+
+/** Draw the page for `info`: ?job=<id> reopens that job, ?example=1 opens with the example loaded. */
+async function start() {
   document.title = `${info.card?.name || key} · ${t("ui.app_name")}`;
   validator = await FormValidator.create(info.schema);
   state = new ToolState(info.defaults, tableSpecs().map((spec) => spec.name));
@@ -82,8 +88,37 @@ async function main() {
       refresh();
     }).catch(() => {});
   }
-  const jobId = new URLSearchParams(location.search).get("job");
+  const query = new URLSearchParams(location.search);
+  const jobId = query.get("job");
   if (jobId) await reopen(jobId);
+  else if (query.get("example") === "1" && info.examples) await loadExample();
+  refresh();
+}
+
+/**
+ * The plugin changed on disk (the live preview of `plotforge plugin preview` says so): ask
+ * for it again and redraw its form, keeping the user's tables and the values they changed.
+ */
+async function reloadPlugin() {
+  const previous = state;
+  try {
+    await loadInfo();
+  } catch {
+    return; // still not loadable: the preview lists why
+  }
+  exampleCache = null;
+  if (!previous) {
+    await start(); // it failed to load when the page opened
+    return;
+  }
+  document.title = `${info.card?.name || key} · ${t("ui.app_name")}`;
+  validator = await FormValidator.create(info.schema);
+  state = new ToolState(info.defaults, tableSpecs().map((spec) => spec.name));
+  carryOver(previous, state);
+  state.onChange(onChange);
+  serverErrors.clear();
+  editors.clear();
+  build();
   refresh();
 }
 
@@ -381,22 +416,11 @@ function applyFieldErrors(list, listUnplaced = true) {
   refresh();
 }
 
-/** A failed run: its message is in the result panel; mark the fields and columns it concerns. */
+/** A failed run: its message is in the result panel; mark the fields and columns it concerns.
+ * The server works out which column or parameter a plot's error concerns (field_errors). */
 function onDone(job) {
   if (job.state !== "failed") return;
-  const list = Array.isArray(job.field_errors) ? [...job.field_errors] : [];
-  for (const { table, column } of columnsInMessage(job.message, state.tables)) {
-    if (!list.some((e) => e.column === column)) list.push({ field: "", column, table, message: t("ui.column_concerned") });
-  }
-  // A plot that found no numbers: the chosen columns holding text are the likely cause.
-  if (!list.some((e) => e.column) && /numer|number/i.test(String(job.message))) {
-    for (const warning of textInNumericRoles(numericRoles, state.params, state.tables)) {
-      list.push({ field: warning.pointer, column: warning.column, table: warning.table,
-        message: t("ui.numeric_role", { column: warning.column, example: warning.example }),
-        columnMessage: t("ui.numeric_column") });
-    }
-  }
-  applyFieldErrors(list, false);
+  applyFieldErrors(Array.isArray(job.field_errors) ? job.field_errors : [], false);
 }
 
 /** ?job=<id>: the tool filled with that job's parameters and tables, and its result. */
@@ -438,4 +462,8 @@ async function reopen(id) {
   announce(t("ui.job_loaded", { id }));
 }
 
-main();
+// One at a time, after the first drawing: the preview may say "changed" twice in a row.
+let reloading = main();
+document.addEventListener("pf:plugin-changed", () => {
+  reloading = reloading.catch(() => {}).then(reloadPlugin);
+});

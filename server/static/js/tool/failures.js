@@ -1,19 +1,6 @@
 // Where a problem the server reports belongs: a field (by JSON pointer), a column of a
 // table (highlighted in the table editor), or the form as a whole.
 
-/** The column names a failure message mentions ("This concerns column 'Symbol' of table datTable."). */
-export function columnsInMessage(message, tables) {
-  const found = [];
-  const text = String(message || "");
-  for (const match of text.matchAll(/column\s+['‘`"]([^'’`"]+)['’`"](?:[^.]*?\btable\s+([\w.-]+))?/gi)) {
-    const column = match[1];
-    const named = match[2] && tables.has(match[2]) ? match[2] : null;
-    const table = named || [...tables.keys()].find((name) => tables.get(name).columns.includes(column));
-    if (table && !found.some((f) => f.table === table && f.column === column)) found.push({ table, column });
-  }
-  return found;
-}
-
 /** The table of a field error: its own `table`, the table in its pointer, or one holding its column. */
 export function tableOf(error, tables) {
   if (error.table && tables.has(error.table)) return error.table;
