@@ -122,6 +122,30 @@ def test_the_preview_page_is_the_tool_page_with_the_preview_on_top(barplot_copy:
             assert client.get(asset).status_code == 200, asset
 
 
+@pytest.mark.slow
+def test_run_runs_the_previewed_copy_not_the_bundled_plot(barplot_copy: Path, tmp_path: Path,
+                                                          r_library: Path) -> None:
+    from server.preview import create_preview_app
+
+    script = barplot_copy / "plot.R"
+    script.write_text('message("drawn by the previewed copy")\n' + script.read_text(encoding="utf-8"),
+                      encoding="utf-8")
+    app = create_preview_app(barplot_copy, tmp_path / "var")
+    with TestClient(app) as client:
+        submitted = client.post("/api/jobs", json={"plugin": "basic/barplot", "request": {"use_example": True}})
+        assert submitted.status_code == 202, submitted.text
+        job_id = submitted.json()["id"]
+        deadline = time.monotonic() + 180
+        while (job := client.get(f"/api/jobs/{job_id}").json())["state"] not in ("succeeded", "failed", "cancelled"):
+            if time.monotonic() > deadline:
+                pytest.fail(f"the job did not end within 180 s: {job}")
+            time.sleep(0.2)
+        lines = [entry.line for entry in app.state.jobs.logs(job_id)]
+    assert job["state"] == "succeeded", (job["message"], lines)
+    assert {output["name"] for output in job["outputs"]} >= {"barplot.pdf", "barplot.png"}
+    assert any("drawn by the previewed copy" in line for line in lines), lines
+
+
 def test_the_command_refuses_a_folder_that_is_not_a_plugin(tmp_path: Path) -> None:
     import plugin_sdk.cli
     from plugin_sdk.cli import cli
