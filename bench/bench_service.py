@@ -49,6 +49,10 @@ PLOTFORGE = str(Path(sys.executable).parent / "plotforge")
 POLL_S = 0.02  # how often the client asks for the job's state
 START_TIMEOUT_S = 300
 
+# Taken before R starts in this process: embedded R changes LD_LIBRARY_PATH, which breaks the
+# Python of the servers started afterwards (its _ssl module then loads the wrong libraries).
+ENVIRONMENT = dict(os.environ)
+
 TARGET_FLOOR_RATIO = 1.5
 TARGET_COLD_SPEEDUP = 3.0
 TARGET_THROUGHPUT = 4.0
@@ -168,7 +172,7 @@ class Processes:
 
 
 def base_environment(work: Path, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLOTFORGE_") or k == "PLOTFORGE_R_LIBS"}
+    env = {k: v for k, v in ENVIRONMENT.items() if not k.startswith("PLOTFORGE_") or k == "PLOTFORGE_R_LIBS"}
     env.update({
         "PLOTFORGE_DATA_DIR": str(data_dir),
         "PLOTFORGE_PLUGIN_DIRS": str(PLUGIN_ROOT),

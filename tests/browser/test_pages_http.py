@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from plugin_sdk import labels
 from server.app import create_app
 from server.db import init_database
 from server.db.engine import dispose_engines
@@ -16,6 +18,7 @@ from server.pages import STATIC_DIR
 from server.settings import load_settings
 
 JS_DIR = STATIC_DIR / "js"
+BUNDLES = Path(labels.__file__).parent / "i18n"
 IMPORT = re.compile(r"""(?:^|\s)(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)""")
 ASSET = re.compile(r"""(?:src|href)="([^"]+)\"""")
 
@@ -95,8 +98,14 @@ def test_the_vendored_validator_comes_with_its_licence() -> None:
 
 
 def test_every_page_label_exists_in_both_languages() -> None:
-    source = (JS_DIR / "i18n-extra.js").read_text(encoding="utf-8")
-    english, chinese = source.split("zh_cn: {")[0], source.split("zh_cn: {")[1].split("};")[0]
-    keys_en = set(re.findall(r'"(ui\.[\w.]+)":', english))
-    keys_zh = set(re.findall(r'"(ui\.[\w.]+)":', chinese))
-    assert keys_en == keys_zh and len(keys_en) > 50
+    """Each ui.* key the pages name (t("ui.x") in scripts, data-i18n="ui.x" in pages) is in both bundles."""
+    used: set[str] = set()
+    for path in [*JS_DIR.rglob("*.js"), *(STATIC_DIR / "pages").glob("*.html")]:
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"""\bt\(\s*["'](ui\.[\w.]+)["']""", text))
+        used |= set(re.findall(r"""data-i18n[\w-]*=["'](ui\.[\w.]+)["']""", text))
+    assert len(used) > 50
+    for lang in ("en", "zh_cn"):
+        bundle = json.loads((BUNDLES / f"messages.{lang}.json").read_text(encoding="utf-8"))
+        missing = sorted(key for key in used if not bundle.get(key))
+        assert not missing, f"labels missing from messages.{lang}.json: {missing}"

@@ -1,9 +1,9 @@
 // The page language and its labels. The language comes from ?lang= (which is then kept),
 // else from what the user chose before (localStorage), else from the browser. Labels come
-// from the server's bundle (GET /api/i18n/{lang}), with the few page-only labels of
-// i18n-extra.js filling gaps.
+// from the server's bundle (GET /api/i18n/{lang}), one source for every label in both
+// languages; only the "server unreachable" message ships with the page.
 
-import { EXTRA_MESSAGES, OFFLINE_MESSAGES } from "./i18n-extra.js";
+import { OFFLINE_MESSAGES } from "./i18n-offline.js";
 
 export const LANGUAGES = ["en", "zh_cn"];
 const STORAGE_KEY = "plotforge.lang";
@@ -58,7 +58,7 @@ export async function loadLanguage(language) {
   } catch {
     bundle = { ...OFFLINE_MESSAGES[lang] };
   }
-  messages = { ...EXTRA_MESSAGES.en, ...EXTRA_MESSAGES[lang], ...(bundle && typeof bundle === "object" ? bundle : {}) };
+  messages = { ...OFFLINE_MESSAGES[lang], ...(bundle && typeof bundle === "object" ? bundle : {}) };
   document.documentElement.lang = lang === "zh_cn" ? "zh-CN" : "en";
   return messages;
 }
