@@ -9,6 +9,9 @@ export const LANGUAGES = ["en", "zh_cn"];
 const STORAGE_KEY = "plotforge.lang";
 let messages = {};
 let lang = "en";
+let markLoaded;
+/** Resolves once the first bundle is in: scripts that draw labels outside the page's own start-up wait for it. */
+export const labelsLoaded = new Promise((resolve) => { markLoaded = resolve; });
 
 function normalise(value) {
   if (typeof value !== "string") return null;
@@ -60,6 +63,7 @@ export async function loadLanguage(language) {
   }
   messages = { ...OFFLINE_MESSAGES[lang], ...(bundle && typeof bundle === "object" ? bundle : {}) };
   document.documentElement.lang = lang === "zh_cn" ? "zh-CN" : "en";
+  markLoaded();
   return messages;
 }
 

@@ -3,30 +3,26 @@
 // says so over /api/preview/events; this reads /api/preview/status and, when the plugin
 // loads, tells the tool page to draw the form again ("pf:plugin-changed", see tool.js).
 // A plugin that does not load shows its findings instead of the form, until it is fixed.
-// The words here are for the plugin's author, in English; the page under them is translated.
 
 import { h, replaceChildren } from "./dom.js";
-import { currentLanguage } from "./i18n.js";
+import { currentLanguage, labelsLoaded, t } from "./i18n.js";
 import { pluginCard } from "./plugin-card.js";
 
+await labelsLoaded; // the tool page loads the labels; the preview's own words need them too
 const tool = document.getElementById("tool");
 const live = h("span", { class: "preview-live" });
 const folder = h("span", { class: "mono" });
-const bar = h("div", { class: "preview-bar" }, h("strong", { text: "Live preview" }), folder, live);
+const bar = h("div", { class: "preview-bar" }, h("strong", { text: t("ui.preview.title") }), folder, live);
 const findings = h("div", { class: "preview-findings", hidden: true });
-const cardSlot = h("ul", { class: "card-grid preview-card", "aria-label": "Catalogue card" });
-tool.before(h("section", { class: "preview", "aria-label": "Plugin preview" }, bar, findings, cardSlot));
+const cardSlot = h("ul", { class: "card-grid preview-card", "aria-label": t("ui.preview.card") });
+tool.before(h("section", { class: "preview", "aria-label": t("ui.preview.section") }, bar, findings, cardSlot));
 
 let shown = -1; // the version of the plugin on the page
 let work = Promise.resolve(); // one status read at a time, in order
 
 function later(task) {
-  work = work.then(task).catch((error) => showLive(`cannot reach the preview server (${error.message})`, true));
+  work = work.then(task).catch((error) => showLive(t("ui.preview.unreachable", { error: error.message }), true));
   return work;
-}
-
-function plural(n, noun) {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function where(finding) {
@@ -39,8 +35,8 @@ function drawFindings(status) {
   findings.hidden = !list.length;
   if (!list.length) return replaceChildren(findings);
   const headline = status.ok
-    ? `${plural(list.length - errors, "warning")} from the linter`
-    : `${status.key} does not load: ${plural(errors, "error")}. The form comes back as soon as they are fixed.`;
+    ? t("ui.preview.warnings", { count: list.length - errors })
+    : t("ui.preview.broken", { key: status.key, count: errors });
   replaceChildren(findings,
     h("p", { class: "preview-headline", role: status.ok ? null : "alert", text: headline }),
     h("ul", { class: "finding-list" }, ...list.map((f) => h("li", {
@@ -70,7 +66,7 @@ async function update(changed) {
   replaceChildren(cardSlot, status.card ? pluginCard(status.card) : null);
   tool.hidden = !status.ok;
   if (changed && status.ok) document.dispatchEvent(new CustomEvent("pf:plugin-changed", { detail: status }));
-  if (changed) showLive(`read again at ${new Date().toLocaleTimeString()}`);
+  if (changed) showLive(t("ui.preview.read_again", { time: new Date().toLocaleTimeString() }));
   shown = status.version;
 }
 
@@ -81,6 +77,6 @@ events.addEventListener("plugin", (event) => {
   const { version } = JSON.parse(event.data);
   later(() => (version === shown ? null : update(true)));
 });
-events.addEventListener("open", () => showLive("watching the plugin's files"));
+events.addEventListener("open", () => showLive(t("ui.preview.watching")));
 // The browser reconnects by itself; meanwhile say that saves are not followed.
-events.addEventListener("error", () => showLive("not connected to the preview server; retrying", true));
+events.addEventListener("error", () => showLive(t("ui.preview.disconnected"), true));
