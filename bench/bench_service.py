@@ -8,6 +8,7 @@ as a 4 x 3 inch cairo PDF and a 300-dpi PNG. Printed, as p50/p95 over --jobs run
 - cold Rscript: the plugin through the runner's subprocess executor (what `plotforge run`
   does): a fresh Rscript attaching Hiplot's preload set, then the plot;
 - the floor: warm R in this process (rpy2), the plot already built, only drawn to both files;
+- the runner alone, each job forked from warm R here (no HTTP, database or queue);
 - the service end to end: HTTP submit to `plotforge serve` on a free port, poll the job
   until it succeeded, download the PNG; on the embedded backend and on RQ (a private
   redis-server and `plotforge worker` processes), each with --workers workers;
@@ -57,16 +58,17 @@ TARGET_FLOOR_RATIO = 1.5
 TARGET_COLD_SPEEDUP = 3.0
 TARGET_THROUGHPUT = 4.0
 
-# The plot of it/ggbox/plot.R, built once; `pf_bench_draw` is all the floor measures.
+# The plot of it/ggbox/plot.R, built once (the data read, the ggplot object made); the floor
+# is `pf_bench_draw`: drawing it to both files as a job's export_single does (ggplot2 lays the
+# plot out once, then each device draws it).
 FLOOR_R = """
 pf_bench_build <- function(path, group_col, value_col, title) {
   data <- read.delim(path, check.names = FALSE, stringsAsFactors = FALSE)
   data[[value_col]] <- as.numeric(data[[value_col]])
-  plot <- ggplot(data, aes(x = .data[[group_col]], y = .data[[value_col]], fill = .data[[group_col]])) +
+  ggplot(data, aes(x = .data[[group_col]], y = .data[[value_col]], fill = .data[[group_col]])) +
     geom_boxplot(outlier.size = 0.8) +
     labs(title = title, x = group_col, y = value_col) +
     theme_bw()
-  ggplot2::ggplotGrob(plot)
 }
 pf_bench_draw <- function(built, prefix) {
   conf <- list(general = list(imageExportType = c("pdf", "png"), size = list(width = 4, height = 3), font = "Arial"))
@@ -115,6 +117,24 @@ def bench_floor(work: Path, runs: int) -> dict[str, float]:
 
     action(-1)  # fonts and devices loaded once, as in a warm worker
     return measure("floor: warm R, plot built, drawn to PDF+PNG", action, runs)
+
+
+def bench_forked(work: Path, runs: int) -> dict[str, float]:
+    """The runner alone, forking each job from warm R in this process: the service minus HTTP,
+    database and queue, to show where the time between the floor and the service goes."""
+    from plugin_sdk.runtime.warm import WarmExecutor
+
+    plugin = Catalogue.load(plugin_roots([PLUGIN_ROOT])).get(PLUGIN_KEY)
+    assert plugin is not None
+    executor = WarmExecutor()
+
+    def action(i: int) -> None:
+        result = run_plugin(plugin, request_for(f"forked {i}"), work / f"forked-{i}", executor=executor)
+        if not result.ok:
+            raise SystemExit(f"forked run failed: {result.message}")
+
+    action(-1)
+    return measure("runner only, child forked from warm R", action, runs)
 
 
 # -- the service ------------------------------------------------------------------------------------
@@ -291,11 +311,12 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def report(cold: dict[str, float], floor: dict[str, float], service: dict[str, tuple[dict[str, float], float]],
-           workers: int) -> None:
+def report(cold: dict[str, float], floor: dict[str, float], forked: dict[str, float],
+           service: dict[str, tuple[dict[str, float], float]], workers: int) -> None:
     print("\nSummary (p50; targets from the project brief)")
     print(f"  cold Rscript {cold['p50'] * 1000:.0f} ms, floor {floor['p50'] * 1000:.0f} ms "
-          f"(cold / floor x{cold['p50'] / floor['p50']:.1f})")
+          f"(cold / floor x{cold['p50'] / floor['p50']:.1f}); runner alone, forked from warm R: "
+          f"{forked['p50'] * 1000:.0f} ms (x{forked['p50'] / floor['p50']:.2f} the floor)")
     for label, (latency, rate) in service.items():
         to_floor = latency["p50"] / floor["p50"]
         speed_up = cold["p50"] / latency["p50"]
@@ -325,6 +346,7 @@ def main() -> None:
 
     cold = bench_cold(work, args.jobs)
     floor = bench_floor(work, args.jobs)
+    forked = bench_forked(work, args.jobs)
     service: dict[str, tuple[dict[str, float], float]] = {}
     with embedded_service(work, args.workers) as base:
         service[f"embedded backend, {args.workers} workers"] = bench_service(base, "embedded", args.jobs,
@@ -332,7 +354,7 @@ def main() -> None:
     with rq_service(work, args.workers) as base:
         service[f"RQ backend, {args.workers} workers"] = bench_service(base, "RQ", args.jobs, args.workers)
 
-    report(cold, floor, service, args.workers)
+    report(cold, floor, forked, service, args.workers)
     print(f"\nafter: {load_average()}")
     shutil.rmtree(work, ignore_errors=True)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import logging
 import os
 import re
@@ -68,6 +69,7 @@ JOB_MONITORING_INTERVAL_S = 5
 MAINTENANCE_INTERVAL_S = 10
 RECONNECT_BACKOFF_MAX_S = 30.0
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # server.jobs.service makes ids with secrets.token_urlsafe
+WORKER_NAME = re.compile(r"[A-Za-z0-9._@-]{1,200}")  # it becomes "rq:<name>" in jobs.worker_id (255 chars)
 _PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -152,16 +154,13 @@ class PlotForgeWorker(Worker):
 
     def monitor_work_horse(self, job: RQJob, queue: Queue, execution: Any) -> None:
         super().monitor_work_horse(job, queue, execution)
+        # The horse is gone: reap what its job left to this subreaper (the processes a plot
+        # started, orphaned when the supervisor killed it, end up here as zombies).
+        clean_up_orphans()
         # A job recovered from a killed horse goes back on the queue once RQ has filed the failure.
         for job_id in self._to_enqueue:
             enqueue_job(queue, job_id, self._settings())
         self._to_enqueue.clear()
-
-    def wait_for_horse(self) -> tuple[int | None, int | None, Any]:
-        result = super().wait_for_horse()
-        # The horse is gone: reap what its job left to this subreaper.
-        clean_up_orphans()
-        return result
 
     def handle_work_horse_killed(self, job: RQJob, retpid: Any, ret_val: Any, rusage: Any) -> None:
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
@@ -343,17 +342,32 @@ def run_worker(settings: Settings, *, name: str | None = None, burst: bool = Fal
     global _context
     _configure_logging(settings)
     name = name or default_worker_name()
+    if not WORKER_NAME.fullmatch(name):
+        log.error("the worker name %r must be 1-200 letters, digits, '.', '_', '-' or '@'", name)
+        return 2
     try:
         with _database_session(settings) as session:
             session.execute(text("SELECT 1"))
     except Exception as exc:
-        log.error("cannot reach the database: %s", exc)
+        log.error("cannot reach the database %s: %s", _safe_database_url(settings), exc)
+        return 2
+    try:
+        with _database_session(settings) as session:
+            session.execute(select(Job.id).limit(1))
+    except Exception:
+        # Workers never migrate: several starting at once would race; the web tier does it.
+        log.error("the database %s has no PlotForge tables yet: start `plotforge serve` once with it first",
+                  _safe_database_url(settings))
         return 2
     if not become_subreaper():
         log.warning("cannot become a child subreaper: a job whose work horse is killed may outlive it")
     executor = make_executor(settings)
     catalogue = Catalogue.load(plugin_roots(settings.plugin_dirs))
     _context = _WorkerContext(settings, executor, catalogue, RQ_WORKER_PREFIX + name, os.getpid())
+    # Everything loaded so far lives as long as the worker: keep Python's collector off it, so a
+    # horse's collections do not write to (and so copy) the pages it shares with this process.
+    gc.collect()
+    gc.freeze()
     log.info(describe(settings, name, executor))
 
     backoff = 1.0

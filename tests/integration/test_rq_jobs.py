@@ -31,6 +31,7 @@ from tests.integration.conftest import (
     process_exists,
     processes_in,
     wait_until,
+    zombie_children,
 )
 
 pytestmark = pytest.mark.slow
@@ -131,6 +132,9 @@ def test_a_misbehaving_plot_fails_with_its_own_reason_and_leaves_nothing_running
     assert (done.state, done.reason) == ("failed", reason), done.message
     assert done.message  # a sentence for the user
     assert processes_in(Path(done.job_dir)) == []
+    # What the plot started, orphaned by the kill, was handed to the worker (a subreaper) and reaped.
+    worker = rq_stack.worker_of(done)
+    wait_until(lambda: zombie_children(worker.pid) == [], 10, what=f"worker {worker.name} to reap its zombies")
 
 
 @pytest.fixture(scope="module")
