@@ -131,7 +131,7 @@ def supervise(
         if info is None:
             time.sleep(POLL_INTERVAL_S)
     # The leader is gone; anything it started in its session goes too (nothing is left running).
-    _kill_session(child.pid)
+    kill_session(child.pid)
     info.duration_s = time.monotonic() - started
     return info
 
@@ -142,58 +142,10 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 
 def _kill_group(child: ChildProcess) -> int:
-    _kill_session(child.pid)
+    kill_session(child.pid)
     while (code := child.poll()) is None:
         time.sleep(0.01)
     return code
-
-
-def session_members(session_id: int) -> list[int]:
-    """Processes in the job's session (the child is its leader, so the id is its pid).
-
-    Counting the session rather than trusting RLIMIT_NPROC matters because the kernel
-    never applies RLIMIT_NPROC to root, and workers often run as root in containers.
-    """
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        # Fields after the command name (which may hold spaces) start after the last ')'.
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        if len(fields) > 3 and int(fields[3]) == session_id:
-            members.append(int(entry))
-    return members
-
-
-def _kill_session(session_id: int) -> None:
-    """SIGKILL the session's process group and every straggler in the session, until none is left.
-
-    A fork bomb keeps making processes while we kill; repeating until the session is empty
-    (bounded, so a zombie we cannot reap never hangs the worker) catches the late ones.
-    """
-    for _ in range(200):
-        _signal_group(session_id, signal.SIGKILL)
-        members = [pid for pid in session_members(session_id) if pid != session_id and not _is_zombie(pid)]
-        if not members:
-            return
-        for pid in members:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.005)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-    except OSError:
-        return True
-    return stat[stat.rfind(b")") + 2 :][:1] == b"Z"
 
 
 def _folder_size(folder: Path) -> int:
@@ -205,6 +157,64 @@ def _folder_size(folder: Path) -> int:
             except OSError:
                 continue
     return total
+
+
+def stat_fields(pid: int | str) -> list[bytes] | None:
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces), or None.
+
+    Index 0 is the state ("Z" for a zombie), 1 the parent pid, 3 the session id.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return None
+    return stat[stat.rfind(b")") + 2 :].split()
+
+
+def _processes() -> list[tuple[int, list[bytes]]]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := stat_fields(entry)) is not None and len(fields) > 3:
+            found.append((int(entry), fields))
+    return found
+
+
+def session_members(session_id: int) -> list[int]:
+    """Processes in the job's session (the child is its leader, so the id is its pid).
+
+    Counting the session rather than trusting RLIMIT_NPROC matters because the kernel
+    never applies RLIMIT_NPROC to root, and workers often run as root in containers.
+    """
+    return [pid for pid, fields in _processes() if int(fields[3]) == session_id]
+
+
+def children_of(parent: int) -> list[int]:
+    """The live (not zombie) children of ``parent``."""
+    return [pid for pid, fields in _processes() if int(fields[1]) == parent and fields[0] != b"Z"]
+
+
+def is_running(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    fields = stat_fields(pid)
+    return fields is not None and fields[:1] != [b"Z"]
+
+
+def kill_session(session_id: int) -> None:
+    """SIGKILL the session's process group and every straggler in the session, until none is left.
+
+    A fork bomb keeps making processes while we kill; repeating until the session is empty
+    (bounded, so a zombie we cannot reap never hangs the worker) catches the late ones.
+    """
+    for _ in range(200):
+        _signal_group(session_id, signal.SIGKILL)
+        members = [pid for pid in session_members(session_id) if pid != session_id and is_running(pid)]
+        if not members:
+            return
+        for pid in members:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.005)
 
 
 class _LogTail:

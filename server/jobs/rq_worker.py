@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from plugin_sdk.catalogue import Catalogue, plugin_roots
 from plugin_sdk.runtime.executors import Executor
-from plugin_sdk.runtime.process import session_members
+from plugin_sdk.runtime.process import children_of, is_running, kill_session
 from server.db.engine import dispose_engines, session_factory
 from server.db.models import Job
 from server.jobs.execute import execute_job, make_executor
@@ -250,13 +250,13 @@ def clean_up_orphans() -> list[int]:
     (they call setsid), horses are not, so a horse is never touched, only reaped once done.
     """
     killed = []
-    for pid in _children_of(os.getpid()):
+    for pid in children_of(os.getpid()):
         try:
             leads_session = os.getsid(pid) == pid
         except ProcessLookupError:
             continue
         if leads_session:
-            _kill_session(pid)
+            kill_session(pid)
             killed.append(pid)
     if killed:
         log.warning("killed %d job process(es) left behind by a dead work horse: %s", len(killed), killed)
@@ -267,49 +267,10 @@ def clean_up_orphans() -> list[int]:
         except ChildProcessError:
             break
         if pid == 0:
-            if not any(_is_running(p) for p in killed) or time.monotonic() > deadline:
+            if not any(is_running(p) for p in killed) or time.monotonic() > deadline:
                 break
             time.sleep(0.01)
     return killed
-
-
-def _children_of(parent: int) -> list[int]:
-    children = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2 :].split()  # after the command name, which may hold spaces
-        if len(fields) > 1 and int(fields[1]) == parent and fields[0] != b"Z":
-            children.append(int(entry))
-    return children
-
-
-def _kill_session(leader: int) -> None:
-    for _ in range(100):  # a fork bomb keeps forking while we kill: repeat until the session is empty
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(leader, signal.SIGKILL)
-        members = [pid for pid in session_members(leader) if pid != leader]
-        if not members:
-            return
-        for pid in members:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.005)
-
-
-def _is_running(pid: int) -> bool:
-    """The process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 :][:1] != b"Z"
 
 
 # -- the worker's life ----------------------------------------------------------------------------
@@ -433,7 +394,7 @@ def _process_exists(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return _is_running(pid)
+    return is_running(pid)
 
 
 def _finish_interrupted_job(worker: PlotForgeWorker) -> None:
