@@ -119,3 +119,35 @@ def test_a_text_column_for_a_numeric_role_is_named_next_to_that_column(tmp_path,
     assert result.reason.value == "plugin_error", result.message
     assert [(e["field"], e["column"]) for e in result.field_errors] == [(f"/params/dataArg/{table}/1/value", symbol)]
     assert f"Column '{symbol}'" in result.message and "needs numbers" in result.message
+
+
+def test_volcano_workbook_lists_exactly_the_significant_genes(tmp_path, warm):
+    plugin = CATALOGUE.plugins["basic/volcano"]
+    resolved = resolve_request(plugin, {"use_example": True})
+    extra, table = resolved.config["extra"], resolved.tables[0]
+    symbol, p_value, log_fc = (role["value"] for role in resolved.config["dataArg"][plugin.table_names[0]])
+    expected = sum(
+        1 for row in table.rows
+        if float(row[table.columns.index(p_value)]) < extra["p_cutoff"]
+        and abs(float(row[table.columns.index(log_fc)])) >= abs(extra["fc_cutoff"])
+    )
+    result = run_plugin(plugin, {"use_example": True}, tmp_path / "job", executor=warm)
+    assert result.ok, result.message
+    book = openpyxl.load_workbook(result.output_dir / "volcano.xlsx")
+    assert book.sheetnames == ["significant"]
+    sheet = book["significant"]
+    assert [c.value for c in sheet[1]][:3] == [symbol, log_fc, p_value]
+    assert (sheet.max_row - 1, sheet.max_column) == (expected, 5)
+
+
+def test_pca_workbook_has_scores_variance_and_loadings_of_the_right_shape(tmp_path, warm):
+    plugin = CATALOGUE.plugins["advance/pca"]
+    matrix = resolve_request(plugin, {"use_example": True}).tables[0]
+    samples, genes = len(matrix.columns) - 1, len(matrix.rows)
+    result = run_plugin(plugin, {"use_example": True}, tmp_path / "job", executor=warm)
+    assert result.ok, result.message
+    book = openpyxl.load_workbook(result.output_dir / "pca.xlsx")
+    assert book.sheetnames == ["scores", "variance_explained", "loadings"]
+    assert book["scores"].max_row - 1 == samples
+    assert book["loadings"].max_row - 1 == genes
+    assert book["variance_explained"].max_row - 1 == min(samples, genes)
