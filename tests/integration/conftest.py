@@ -18,11 +18,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from redis import Redis
@@ -34,6 +33,7 @@ from server.db.engine import dispose_engines
 from server.jobs.rq_backend import RQBackend
 from server.jobs.service import JobService
 from server.settings import ENV_PREFIX, Settings, load_settings
+from tests.support import process_exists, wait_until
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -48,28 +48,6 @@ LIMITS = {"job_wall_clock_s": 10, "job_memory_mb": 2048, "job_max_processes": 16
 WORKER_READY_S = 240  # warming R with the preload set takes 5-30 s on a busy 2-core machine
 FINISH_S = 120
 
-T = TypeVar("T")
-
-
-def wait_until(probe: Callable[[], T], timeout: float, interval: float = 0.1, what: str = "") -> T:
-    """Call ``probe`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting {timeout:g} s{' for ' + what if what else ''} (last value: {value!r})")
-        time.sleep(interval)
-
-
-def process_exists(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 :][:1] != b"Z"  # a zombie runs nothing
 
 
 def processes_in(folder: Path) -> list[int]:

@@ -28,11 +28,10 @@ from tests.integration.conftest import (
     JOB_PLUGINS,
     OWNER,
     RQStack,
-    process_exists,
     processes_in,
-    wait_until,
     zombie_children,
 )
+from tests.support import process_exists, wait_until
 
 pytestmark = pytest.mark.slow
 

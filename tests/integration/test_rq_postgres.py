@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import RedisServer, RQStack, process_exists, processes_in, rq_stack_on, wait_until
+from tests.integration.conftest import RedisServer, RQStack, processes_in, rq_stack_on
 from tests.jobs.conftest import database
+from tests.support import process_exists, wait_until
 
 pytestmark = pytest.mark.slow
 

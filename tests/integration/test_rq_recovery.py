@@ -13,7 +13,8 @@ from server.db import Job
 from server.jobs.execute import REQUEUED_LINE
 from server.jobs.reconciler import reconcile
 from server.jobs.recovery import WORKER_LOST_MESSAGE
-from tests.integration.conftest import RQStack, process_exists, processes_in, wait_until
+from tests.integration.conftest import RQStack, processes_in
+from tests.support import process_exists, wait_until
 
 pytestmark = pytest.mark.slow
 

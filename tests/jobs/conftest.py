@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from server.db.engine import dispose_engines
 from server.jobs.embedded import EmbeddedBackend
 from server.jobs.service import JobService
 from server.settings import ENV_PREFIX, Settings, load_settings
+from tests import support
 
 TESTS = Path(__file__).resolve().parent.parent
 FIXTURE_PLUGINS = TESTS / "fixtures" / "jobs_plugins"
@@ -37,23 +37,8 @@ T = TypeVar("T")
 
 
 def wait_until(probe: Callable[[], T], timeout: float = RUN_TIMEOUT_S, interval: float = 0.1) -> T:
-    """Call ``probe`` until it returns something truthy; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting after {timeout:g} s (last value: {value!r})")
-        time.sleep(interval)
-
-
-def process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    """tests.support.wait_until with this package's default: long enough for a cold Rscript."""
+    return support.wait_until(probe, timeout, interval)
 
 
 # -- environment ------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from server.db import Job
-from tests.jobs.conftest import Pool, new_owner, process_exists, wait_until
+from tests.jobs.conftest import Pool, new_owner, wait_until
+from tests.support import process_exists
 
 pytestmark = pytest.mark.slow
 

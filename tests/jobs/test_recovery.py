@@ -17,7 +17,8 @@ from server.jobs.recovery import WORKER_LOST_MESSAGE, recover_job
 from server.jobs.service import JobService
 from server.jobs.states import JobState, transition
 from server.settings import Settings
-from tests.jobs.conftest import make_settings, process_exists, wait_until
+from tests.jobs.conftest import make_settings, wait_until
+from tests.support import process_exists
 
 REQUEST = {"use_example": True}
 
