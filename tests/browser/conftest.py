@@ -47,37 +47,44 @@ def _clean_environment() -> dict[str, str]:
 
 
 @contextmanager
-def running_server(data_dir: Path, **env: str) -> Iterator[str]:
-    """`plotforge serve` on a free port with its own data folder; yields its URL."""
-    port = _free_port()
-    log_path = data_dir / "serve.log"
+def running_command(argv: list[str], ready_url: str, log_path: Path, timeout: float,
+                    env: dict[str, str] | None = None) -> Iterator[None]:
+    """Run a plotforge command until ``ready_url`` answers 200; stop it (SIGTERM) afterwards."""
+    name = " ".join(Path(argv[0]).name.split() + argv[1:3])
     with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [PLOTFORGE, "serve", "--port", str(port), "--data-dir", str(data_dir / "var"), "--workers", "2"],
-            env={**_clean_environment(), **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(argv, env={**_clean_environment(), **(env or {})}, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + timeout
         while True:
-            if server.poll() is not None:
-                pytest.fail(f"plotforge serve exited early:\n{log_path.read_text()}")
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited early:\n{log_path.read_text()}")
             try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                if httpx.get(ready_url, timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"plotforge serve did not answer within 120 s:\n{log_path.read_text()}")
+                pytest.fail(f"{name} did not answer within {timeout:g} s:\n{log_path.read_text()}")
             time.sleep(0.3)
-        yield url
+        yield
     finally:
-        server.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
         try:
-            server.wait(timeout=60)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def running_server(data_dir: Path, **env: str) -> Iterator[str]:
+    """`plotforge serve` on a free port with its own data folder; yields its URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [PLOTFORGE, "serve", "--port", str(port), "--data-dir", str(data_dir / "var"), "--workers", "2"]
+    with running_command(argv, f"{url}/api/health", data_dir / "serve.log", 120, env):
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 
 from plugin_sdk.loader import BUNDLED_PLUGINS
-from tests.browser.conftest import LAPTOP, PLOTFORGE, PageProblems, _clean_environment, _free_port
+from tests.browser.conftest import LAPTOP, PLOTFORGE, PageProblems, _free_port, running_command
 from tests.browser.helpers import field
 
 BARPLOT = BUNDLED_PLUGINS / "basic" / "barplot"
@@ -171,35 +168,12 @@ def test_the_command_refuses_a_folder_that_is_not_a_plugin(tmp_path: Path) -> No
 def running_preview(plugin: Path, log_dir: Path) -> Iterator[str]:
     """`plotforge plugin preview` on a free port; yields the server's address."""
     port = _free_port()
-    log_path = log_dir / "preview.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [PLOTFORGE, "plugin", "preview", str(plugin), "--port", str(port), "--no-open"],
-            env=_clean_environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"plotforge plugin preview exited early:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{url}/api/preview/status", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"plotforge plugin preview did not answer within 60 s:\n{log_path.read_text()}")
-            time.sleep(0.2)
+    log_path = log_dir / "preview.log"
+    argv = [PLOTFORGE, "plugin", "preview", str(plugin), "--port", str(port), "--no-open"]
+    with running_command(argv, f"{url}/api/preview/status", log_path, 60):
         assert f"Open {url}/preview" in log_path.read_text()
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
