@@ -8,7 +8,8 @@ as a 4 x 3 inch cairo PDF and a 300-dpi PNG. Printed, as p50/p95 over --jobs run
 - cold Rscript: the plugin through the runner's subprocess executor (what `plotforge run`
   does): a fresh Rscript attaching Hiplot's preload set, then the plot;
 - the floor: warm R in this process (rpy2), the plot already built, only drawn to both files;
-- the runner alone, each job forked from warm R here (no HTTP, database or queue);
+- the runner alone, each job forked from warm R here (no HTTP, database or queue): the
+  small ggplot needs none of Hiplot's heavy packages, so the fork server forks it;
 - the service end to end: HTTP submit to `plotforge serve` on a free port, poll the job
   until it succeeded, download the PNG; on the embedded backend and on RQ (a private
   redis-server and `plotforge worker` processes), each with --workers workers;
@@ -345,8 +346,9 @@ def main() -> None:
     print(f"before: {load_average()}\n")
 
     cold = bench_cold(work, args.jobs)
-    floor = bench_floor(work, args.jobs)
+    # The runner first: its WarmExecutor starts the fork server, which needs R's heap still light.
     forked = bench_forked(work, args.jobs)
+    floor = bench_floor(work, args.jobs)
     service: dict[str, tuple[dict[str, float], float]] = {}
     with embedded_service(work, args.workers) as base:
         service[f"embedded backend, {args.workers} workers"] = bench_service(base, "embedded", args.jobs,

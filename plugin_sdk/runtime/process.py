@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import time
@@ -106,6 +107,7 @@ def supervise(
     info: ExitInfo | None = None
     next_size_check = 0.0
     next_process_check = 0.0
+    exited = _ExitWatch(child.pid)
     while info is None:
         code = child.poll()
         now = time.monotonic()
@@ -129,11 +131,37 @@ def supervise(
         if now >= next_process_check:
             next_process_check = now + PROCESS_CHECK_INTERVAL_S
         if info is None:
-            time.sleep(POLL_INTERVAL_S)
+            exited.wait(POLL_INTERVAL_S)
+    exited.close()
     # The leader is gone; anything it started in its session goes too (nothing is left running).
     kill_session(child.pid)
     info.duration_s = time.monotonic() - started
     return info
+
+
+class _ExitWatch:
+    """Sleep between supervisor rounds, but wake the moment the child exits.
+
+    A pidfd becomes readable when its process ends, so a plot that finishes is collected at
+    once instead of at the next 50 ms tick (on average 25 ms of every job's latency). Where
+    pidfds are missing (an old kernel) this is a plain sleep.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.fd: int | None = None
+        with contextlib.suppress(AttributeError, OSError):
+            self.fd = os.pidfd_open(pid)
+
+    def wait(self, timeout_s: float) -> None:
+        if self.fd is None:
+            time.sleep(timeout_s)
+        else:
+            select.select([self.fd], [], [], timeout_s)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def _signal_group(pgid: int, sig: int) -> None:

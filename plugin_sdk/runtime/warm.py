@@ -5,6 +5,11 @@ anything; a child forked from a parent that already has them starts drawing at o
 parent is the process that creates `WarmExecutor` (a worker, or `plotforge plugin test`),
 so the supervisor in that same process can wait for the child with `waitpid`.
 
+Two parents, one process tree: the worker attaches the light head of Hiplot's preload set,
+starts a fork server at that point (forkserver.py), then attaches the heavy rest. An R
+plugin whose code names nothing from the heavy packages is forked by the fork server, from
+a heap a third the size; the others are forked by the worker itself.
+
 Rules learnt the hard way (see architecture.md):
 - the child leaves with `os._exit`: a normal exit runs R's clean-up, which deletes the
   parent's R temporary folder;
@@ -23,23 +28,34 @@ from pathlib import Path
 
 from plugin_sdk.plugin import Plugin
 from plugin_sdk.runtime.executors import R_DIR, R_ENTRY, SubprocessExecutor, job_environment, r_library_dir
+from plugin_sdk.runtime.forkserver import ForkServer, reap_exited_children
 from plugin_sdk.runtime.jobfolder import JobFolder
 from plugin_sdk.runtime.limits import Limits, apply_limits, die_with_parent
+from plugin_sdk.runtime.preload import needs_heavy_preload
 from plugin_sdk.runtime.process import ChildProcess, ForkedChild
 
 _R_RUNTIME_VARIABLES = frozenset(
     {"R_HOME", "R_SHARE_DIR", "R_INCLUDE_DIR", "R_DOC_DIR", "R_ARCH", "R_PLATFORM", "LD_LIBRARY_PATH"}
 )
 _warm_lock = threading.Lock()
-_r_ready = False
+_R_COLD, _R_LIGHT, _R_FULL = 0, 1, 2
+_r_stage = _R_COLD
+_heavy_names: frozenset[str] = frozenset()
 _python_ready = False
+_fork_server: ForkServer | None = None  # one per process, started between the light and heavy stages
 
 
 def warm_up_r() -> None:
-    """Start embedded R, put our stand-ins on the library path, attach Hiplot's preload set."""
-    global _r_ready
+    """Start embedded R, put our stand-ins on the library path, attach Hiplot's whole preload set."""
+    _warm_up_light_r()
+    _attach_heavy_r()
+
+
+def _warm_up_light_r() -> None:
+    """R with the light head of the preload set, our helpers, and one plot drawn."""
+    global _r_stage
     with _warm_lock:
-        if _r_ready:
+        if _r_stage >= _R_LIGHT:
             return
         os.environ.setdefault("TZ", "UTC")
         import rpy2.robjects as ro
@@ -48,13 +64,34 @@ def warm_up_r() -> None:
         # R's output reaches the job's log.txt as plain lines (rpy2 would send stderr through logging).
         callbacks.consolewrite_print = lambda text: sys.stdout.write(text)
         callbacks.consolewrite_warnerror = lambda text: sys.stderr.write(text)
+        # rpy2 attaches `tools` for its help pages (it uses the namespace after that); an Rscript
+        # run has no such entry, and scripts must see the same search path in both.
+        ro.r('if ("package:tools" %in% search()) detach("package:tools")')
         # Sourcing run_job.R defines the entry functions; its command-line block runs only under Rscript.
         ro.r["source"](str(R_ENTRY))
         ro.r["plotforge_add_libraries"](str(r_library_dir()))
-        ro.r["plotforge_preload"]()
+        ro.r["plotforge_preload"](ro.r["plotforge_light_preload"])
         ro.r["plotforge_attach_helpers"](str(R_DIR / "plotforge.R"))
+        ro.r["plotforge_compile"]()
         _rehearse(lambda: ro.r["source"](str(R_DIR / "rehearse.R")), "R")
-        _r_ready = True
+        _r_stage = _R_LIGHT
+
+
+def _attach_heavy_r() -> None:
+    """Attach the rest of the preload set, and note the names it makes visible."""
+    global _r_stage, _heavy_names
+    with _warm_lock:
+        if _r_stage != _R_LIGHT:
+            return
+        import rpy2.robjects as ro
+
+        _heavy_names = frozenset(str(name) for name in ro.r["plotforge_attach_heavy"]())
+        # The helpers go back in front of the packages, where an Rscript run has them (Hmisc
+        # has a `capitalize` too); drawing again compiles the new copies before any fork.
+        ro.r["plotforge_attach_helpers"](str(R_DIR / "plotforge.R"))
+        ro.r["plotforge_compile"](["plotforge"])
+        _rehearse(lambda: ro.r["source"](str(R_DIR / "rehearse.R")), "R")
+        _r_stage = _R_FULL
 
 
 def warm_up_python() -> None:
@@ -104,35 +141,56 @@ class WarmExecutor:
     """Forks each job from this (warm) process; falls back to a subprocess when asked to.
 
     ``fresh_plugins`` lists plugin keys that want a clean interpreter; they, and every
-    plugin when ``enabled`` is False, run through `SubprocessExecutor` instead.
+    plugin when ``enabled`` is False, run through `SubprocessExecutor` instead. With
+    ``fork_server`` (the default) R plugins that need none of Hiplot's heavy packages are
+    forked by the fork server instead (see the module docstring).
     """
 
-    def __init__(self, *, r: bool = True, python: bool = True, fresh_plugins: frozenset[str] = frozenset()) -> None:
+    def __init__(self, *, r: bool = True, python: bool = True, fresh_plugins: frozenset[str] = frozenset(),
+                 fork_server: bool = True) -> None:
+        global _fork_server
         self.fresh_plugins = fresh_plugins
         self.fallback = SubprocessExecutor()
         if r:
-            warm_up_r()
+            _warm_up_light_r()
         if python:
             warm_up_python()
+        if r and fork_server:
+            with _warm_lock:
+                if _r_stage == _R_LIGHT and _fork_server is None:
+                    _fork_server = ForkServer.start(run_job_child)
+        # Only a process that warmed up through here has one: R's heap cannot be made light again.
+        self.fork_server = _fork_server if fork_server else None
+        if r:
+            _attach_heavy_r()
 
     def start(self, plugin: Plugin, job: JobFolder, limits: Limits) -> ChildProcess:
-        warm = (_r_ready if plugin.language == "r" else _python_ready)
+        warm = (_r_stage == _R_FULL if plugin.language == "r" else _python_ready)
         if not warm or plugin.key in self.fresh_plugins or plugin.data.get("cleanInterpreter") is True:
             return self.fallback.start(plugin, job, limits)
+        language = plugin.language or "r"
         environment = job_environment(job)
         # Embedded R finds its own modules (the cairo device, ...) through R_HOME and friends
         # at load time, so those survive the clean-up; they hold paths, never secrets.
         environment.update({k: v for k, v in os.environ.items() if k in _R_RUNTIME_VARIABLES})
+        server = self.fork_server
+        if server is not None and server.usable and language == "r" and not needs_heavy_preload(plugin, _heavy_names):
+            reap_exited_children()  # strays of earlier jobs, adopted by this subreaper
+            pid = server.fork_job(language, job.root, limits, environment)
+            if pid is not None:
+                return ForkedChild(pid)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            _run_child(plugin, job, limits, environment)
+            run_job_child(language, job.root, limits, environment)
         return ForkedChild(pid)
 
 
-def _run_child(plugin: Plugin, job: JobFolder, limits: Limits, environment: dict[str, str]) -> None:
+def run_job_child(language: str, root: Path, limits: Limits, environment: dict[str, str]) -> None:
+    """What a forked job child runs (from the worker or the fork server); leaves with os._exit."""
     code = 2
+    job = JobFolder(root)
     try:
         os.setsid()
         die_with_parent()
@@ -149,7 +207,7 @@ def _run_child(plugin: Plugin, job: JobFolder, limits: Limits, environment: dict
         os.environ.update(environment)
         os.chdir(job.root)
         apply_limits(limits)
-        code = _run_entry(plugin, job.job_json)
+        code = _run_entry(language, job.job_json)
     except BaseException:
         traceback.print_exc()
     finally:
@@ -160,8 +218,8 @@ def _run_child(plugin: Plugin, job: JobFolder, limits: Limits, environment: dict
             os._exit(code)
 
 
-def _run_entry(plugin: Plugin, job_json: Path) -> int:
-    if plugin.language == "python":
+def _run_entry(language: str, job_json: Path) -> int:
+    if language == "python":
         from plugin_sdk.runtime.run_python import run_job
 
         return 0 if run_job(job_json) else 1

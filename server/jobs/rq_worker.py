@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import logging
 import os
@@ -45,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from plugin_sdk.catalogue import Catalogue, plugin_roots
 from plugin_sdk.runtime.executors import Executor
+from plugin_sdk.runtime.forkserver import become_subreaper
 from plugin_sdk.runtime.process import children_of, is_running, kill_session
 from server.db.engine import dispose_engines, session_factory
 from server.db.models import Job
@@ -70,7 +70,6 @@ MAINTENANCE_INTERVAL_S = 10
 RECONNECT_BACKOFF_MAX_S = 30.0
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # server.jobs.service makes ids with secrets.token_urlsafe
 WORKER_NAME = re.compile(r"[A-Za-z0-9._@-]{1,200}")  # it becomes "rq:<name>" in jobs.worker_id (255 chars)
-_PR_SET_CHILD_SUBREAPER = 36
 
 
 # -- the one function workers run ---------------------------------------------------------------
@@ -232,15 +231,6 @@ class PlotForgeWorker(Worker):
 
 
 # -- orphans --------------------------------------------------------------------------------------
-
-
-def become_subreaper() -> bool:
-    """Make orphaned descendants (a job child whose horse died) children of this process (Linux)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
 
 
 def clean_up_orphans() -> list[int]:

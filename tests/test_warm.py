@@ -1,0 +1,138 @@
+"""The warm executor's two parents: light R plugins from the fork server, the rest from the worker.
+
+Each test checks what a plugin author relies on: the search path a script sees is Hiplot's
+whenever the script may use a heavy preload package; jobs from the fork server are still
+the worker's own children (waited for, timed out, killed with their whole session); and a
+dead fork server costs speed, never a job.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from plugin_sdk.lint.r_tokens import tokenize
+from plugin_sdk.loader import load_plugin
+from plugin_sdk.runtime.executors import SubprocessExecutor
+from plugin_sdk.runtime.forkserver import ForkServer
+from plugin_sdk.runtime.limits import Limits
+from plugin_sdk.runtime.outcome import Reason
+from plugin_sdk.runtime.preload import looked_up_names, needs_heavy_preload
+from plugin_sdk.runtime.runner import run_plugin
+from plugin_sdk.runtime.warm import WarmExecutor, run_job_child
+from tests.plugin_factory import make_plugin
+from tests.support import process_exists, wait_until
+
+HEAVY = frozenset({"str_detect", "summarise", "%>%", "Heatmap"})
+
+# Prints the search path and this process's parent, then draws: enough to tell which parent forked it.
+PROBE = (
+    'message("SEARCH ", paste(search(), collapse = " "))\n'
+    'message("PARENT ", strsplit(readLines("/proc/self/stat"), " ")[[1]][[4]])\n'
+    "p <- ggplot(data, aes(.data[[conf$dataArg[[1]][[2]]$value]])) + geom_bar()\n"
+    "export_single(p)\n"
+)
+
+
+# -- which names a script looks up ---------------------------------------------------------------
+
+
+def names_in(source: str) -> set[str]:
+    return looked_up_names(tokenize(source))
+
+
+def test_fields_arguments_and_qualified_names_are_not_lookups():
+    found = names_in('x <- conf$summarise\ny <- f(summarise = 1, data@Heatmap)\nz <- stringr::str_detect(a, "b")\n')
+    assert found.isdisjoint(HEAVY)
+    assert {"conf", "f", "data", "a"} <= found
+
+
+def test_calls_operators_and_function_names_given_as_strings_are_lookups():
+    assert "str_detect" in names_in("keep <- str_detect(data$gene, 'G1')\n")
+    assert "%>%" in names_in("data %>% head()\n")
+    assert "summarise" in names_in('do.call("summarise", list(data))\n')
+    assert "summarise" in names_in("sapply(groups, 'summarise')\n")
+    assert "summarise" not in names_in('ggtitle("summarise")\n')  # a plain string is text
+
+
+def test_a_plugin_needs_the_heavy_packages_only_if_its_code_may_use_them(tmp_path):
+    light = load(make_plugin(tmp_path / "a", PROBE))
+    heavy = load(make_plugin(tmp_path / "b", "keep <- str_detect(data$gene, 'G1')\n" + PROBE))
+    dynamic = load(make_plugin(tmp_path / "c", 'f <- get(conf$extra$fun)\n' + PROBE))
+    assert not needs_heavy_preload(light, HEAVY)
+    assert needs_heavy_preload(heavy, HEAVY)
+    assert needs_heavy_preload(dynamic, HEAVY)
+
+
+def test_every_r_file_of_the_plugin_counts(tmp_path):
+    folder = make_plugin(tmp_path, PROBE)
+    (folder / "source.R").write_text("helper <- function(x) x %>% head()\n", encoding="utf-8")
+    assert needs_heavy_preload(load(folder), HEAVY)
+
+
+# -- running from either parent ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def warm(r_library, mpl_config_dir):
+    executor = WarmExecutor(python=False)
+    assert executor.fork_server is not None, "this process could not become a subreaper"
+    return executor
+
+
+def load(folder: Path):
+    result = load_plugin(folder)
+    assert result.plugin is not None, [str(f) for f in result.findings if f.is_error]
+    return result.plugin
+
+
+def logged(result, label: str) -> str:
+    return next(line for line in result.log_tail if line.startswith(label + " "))[len(label) + 1:]
+
+
+@pytest.mark.slow
+def test_light_plugin_runs_from_the_fork_server_as_a_child_of_this_process(tmp_path, warm):
+    plugin = load(make_plugin(tmp_path / "plugins", PROBE))
+    result = run_plugin(plugin, {"use_example": True}, tmp_path / "job", executor=warm)
+    assert result.ok, (result.message, result.log_tail)
+    search = logged(result, "SEARCH").split()
+    assert "package:ggplot2" in search and "package:Hmisc" not in search
+    assert search[1] == "plotforge"  # our helpers first, as in an Rscript run
+    assert int(logged(result, "PARENT")) == os.getpid()  # adopted: waited for and killed like any child
+
+
+@pytest.mark.slow
+def test_plugin_using_a_heavy_package_sees_exactly_hiplots_search_path(tmp_path, warm, r_library):
+    plugin = load(make_plugin(tmp_path / "plugins", "stopifnot(any(str_detect(data$gene, 'G1')))\n" + PROBE))
+    forked = run_plugin(plugin, {"use_example": True}, tmp_path / "warm", executor=warm)
+    cold = run_plugin(plugin, {"use_example": True}, tmp_path / "cold", executor=SubprocessExecutor())
+    assert forked.ok and cold.ok, (forked.log_tail, cold.log_tail)
+    assert "package:stringr" in logged(forked, "SEARCH").split()
+    assert logged(forked, "SEARCH") == logged(cold, "SEARCH")
+
+
+@pytest.mark.slow
+def test_a_fork_server_job_that_runs_too_long_is_killed_with_nothing_left(tmp_path, warm):
+    plugin = load(make_plugin(tmp_path / "plugins", 'message("PID ", Sys.getpid())\nSys.sleep(60)\n'))
+    result = run_plugin(plugin, {"use_example": True}, tmp_path / "job", executor=warm,
+                        limits=Limits(wall_clock_s=3))
+    assert result.reason is Reason.TIMEOUT
+    assert not process_exists(int(logged(result, "PID")))
+
+
+@pytest.mark.slow
+def test_jobs_still_run_when_the_fork_server_is_gone(tmp_path, warm):
+    executor = WarmExecutor(python=False)
+    # A server of its own to kill (forked from this process as it is now), so the shared one lives on.
+    executor.fork_server = server = ForkServer.start(run_job_child)
+    assert server is not None
+    os.kill(server.pid, signal.SIGKILL)
+    wait_until(lambda: not process_exists(server.pid), 10, what="the fork server to die")
+    plugin = load(make_plugin(tmp_path / "plugins", PROBE))
+    result = run_plugin(plugin, {"use_example": True}, tmp_path / "job", executor=executor)
+    assert result.ok, (result.message, result.log_tail)
+    assert int(logged(result, "PARENT")) == os.getpid()
+    assert not server.usable
