@@ -2,14 +2,16 @@
 
 Each test checks what a plugin author relies on: the search path a script sees is Hiplot's
 whenever the script may use a heavy preload package; jobs from the fork server are still
-the worker's own children (waited for, timed out, killed with their whole session); and a
-dead fork server costs speed, never a job.
+the worker's own children (waited for, timed out, killed with their whole session); an idle
+worker's next job runs in a spare made ready for it; and a dead fork server or spare costs
+speed, never a job.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from plugin_sdk.runtime.forkserver import ForkServer
 from plugin_sdk.runtime.limits import Limits
 from plugin_sdk.runtime.outcome import Reason
 from plugin_sdk.runtime.preload import looked_up_names, needs_heavy_preload
+from plugin_sdk.runtime.process import children_of, stat_fields
 from plugin_sdk.runtime.runner import run_plugin
 from plugin_sdk.runtime.warm import WarmExecutor, run_job_child
 from tests.plugin_factory import make_plugin
@@ -136,3 +139,41 @@ def test_jobs_still_run_when_the_fork_server_is_gone(tmp_path, warm):
     assert result.ok, (result.message, result.log_tail)
     assert int(logged(result, "PARENT")) == os.getpid()
     assert not server.usable
+
+
+def spare_after(executor: WarmExecutor) -> int:
+    """Ask for a spare and return its pid once it is this process's child (a new one)."""
+    before = set(children_of(os.getpid()))
+    executor.prepare_idle()
+    new = wait_until(lambda: set(children_of(os.getpid())) - before, 10, what="a spare to be adopted")
+    assert len(new) == 1, new
+    return new.pop()
+
+
+@pytest.mark.slow
+def test_an_idle_worker_s_next_job_runs_in_the_spare_made_ready_for_it(tmp_path, warm):
+    spare = spare_after(warm)
+    wait_until(lambda: cpu_ticks(spare) > 0, 10, what="the spare to start preparing")
+    time.sleep(2)  # a full collection of the light R heap takes about 0.2 s
+    plugin = load(make_plugin(tmp_path / "plugins", 'message("PID ", Sys.getpid())\n' + PROBE))
+    result = run_plugin(plugin, {"use_example": True}, tmp_path / "job", executor=warm)
+    assert result.ok, (result.message, result.log_tail)
+    assert int(logged(result, "PID")) == spare
+    assert int(logged(result, "PARENT")) == os.getpid()
+
+
+@pytest.mark.slow
+def test_a_spare_that_died_is_replaced_by_a_fresh_fork(tmp_path, warm):
+    spare = spare_after(warm)
+    os.kill(spare, signal.SIGKILL)
+    wait_until(lambda: not process_exists(spare), 10, what="the spare to die")
+    plugin = load(make_plugin(tmp_path / "plugins", 'message("PID ", Sys.getpid())\n' + PROBE))
+    result = run_plugin(plugin, {"use_example": True}, tmp_path / "job", executor=warm)
+    assert result.ok, (result.message, result.log_tail)
+    assert int(logged(result, "PID")) != spare
+    assert spare_after(warm) != spare  # and the next idle moment makes a new one
+
+
+def cpu_ticks(pid: int) -> int:
+    fields = stat_fields(pid)
+    return int(fields[11]) + int(fields[12]) if fields else 0

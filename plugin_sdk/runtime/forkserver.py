@@ -15,6 +15,14 @@ which works for its own children only. A job whose parent exits is re-parented t
 nearest subreaper among its ancestors: the worker. The job waits until it is adopted before
 it asks to die with its parent, so it dies with the worker, not with the go-between.
 
+A spare for an idle worker: what remains of a forked job's cost is copy-on-write, paid
+while the plot draws. When the worker has nothing to do it asks for a spare: a job process
+forked and adopted in advance, which runs a full R garbage collection (touching, and so
+copying, the heap pages a plot would) and then waits. The next job goes to the spare if it
+is ready, and draws about as fast as in the parent itself; a spare still getting ready is
+left alone and the job is forked afresh. A busy worker never asks, so under load no CPU
+goes to spares.
+
 The server speaks JSON lines over a socket pair: the worker sends what `run_child` needs
 (the plugin's language, the job folder, the limits, the environment), the server answers
 with the job's pid once the go-between is gone. It dies with the worker, and leaves when
@@ -25,8 +33,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
+import select
 import signal
 import socket
 import time
@@ -41,6 +51,8 @@ ADOPTION_TIMEOUT_S = 5.0
 
 # What a job child runs: (language, job folder, limits, environment) -> never returns.
 RunChild = Callable[[str, Path, Limits, dict[str, str]], None]
+# What a spare does before it waits: copy now what a job would copy while drawing.
+Prepare = Callable[[], None]
 
 
 class ForkServer:
@@ -53,7 +65,7 @@ class ForkServer:
         self._replies = channel.makefile("rb")
 
     @classmethod
-    def start(cls, run_child: RunChild) -> ForkServer | None:
+    def start(cls, run_child: RunChild, prepare: Prepare | None = None) -> ForkServer | None:
         """Fork the server from this process as it is now; None if this process cannot adopt jobs."""
         if not become_subreaper():
             return None
@@ -62,7 +74,7 @@ class ForkServer:
         pid = os.fork()
         if pid == 0:  # the server: never returns
             ours.close()
-            _serve(theirs, worker, run_child)
+            _serve(theirs, worker, run_child, prepare or (lambda: None))
         theirs.close()
         ours.settimeout(REPLY_TIMEOUT_S)
         return cls(pid, ours)
@@ -74,18 +86,25 @@ class ForkServer:
 
     def fork_job(self, language: str, root: Path, limits: Limits, environment: dict[str, str]) -> int | None:
         """Start a job; its pid (now a child of this process), or None if the server is gone."""
-        request = {"language": language, "root": str(root), "limits": dataclasses.asdict(limits),
-                   "environment": environment}
+        reply = self._ask({"op": "job", "language": language, "root": str(root),
+                           "limits": dataclasses.asdict(limits), "environment": environment})
+        pid = reply.get("pid")
+        return pid if isinstance(pid, int) and pid > 0 else None
+
+    def prepare_spare(self) -> None:
+        """Have a spare job process get ready (call when this worker is idle; cheap if one is)."""
+        self._ask({"op": "spare"})
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
             self._channel.sendall(json.dumps(request).encode() + b"\n")
-            reply = json.loads(self._replies.readline() or b"{}")
+            reply = json.loads(self._replies.readline() or b"null")
         except (OSError, ValueError):
-            reply = {}
-        pid = reply.get("pid")
-        if not isinstance(pid, int):
-            self.close()
-            return None
-        return pid
+            reply = None
+        if not isinstance(reply, dict):
+            self.close()  # the server is gone: jobs are forked by the worker from now on
+            return {}
+        return reply
 
     def close(self) -> None:
         """Stop the server (it reads end-of-file and leaves) and reap it."""
@@ -130,8 +149,9 @@ _PR_SET_CHILD_SUBREAPER = 36
 # -- inside the server ------------------------------------------------------------------------------
 
 
-def _serve(channel: socket.socket, worker: int, run_child: RunChild) -> None:
+def _serve(channel: socket.socket, worker: int, run_child: RunChild, prepare: Prepare) -> None:
     code = 0
+    spare: _Spare | None = None
     try:
         die_with_parent()
         if os.getppid() != worker:  # the worker died before the line above
@@ -142,28 +162,43 @@ def _serve(channel: socket.socket, worker: int, run_child: RunChild) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         for line in channel.makefile("rb"):
             request = json.loads(line)
-            pid = _fork_adopted_job(request, worker, channel, run_child)
-            channel.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            if request.get("op") == "spare":
+                if spare is None or spare.gone():
+                    spare = _Spare.start(worker, channel, run_child, prepare)
+                reply: dict[str, Any] = {"ok": True}
+            else:
+                pid = spare.hand_over(line) if spare is not None and spare.ready() else None
+                if pid is not None:
+                    spare = None
+                else:
+                    pid = _fork_adopted(worker, channel, functools.partial(_run_request, request, run_child))
+                reply = {"pid": pid}
+            channel.sendall(json.dumps(reply).encode() + b"\n")
     except BaseException:
         code = 1
     finally:
         os._exit(code)
 
 
-def _fork_adopted_job(request: dict[str, Any], worker: int, channel: socket.socket, run_child: RunChild) -> int:
+def _run_request(request: dict[str, Any], run_child: RunChild) -> None:
+    run_child(request["language"], Path(request["root"]), Limits(**request["limits"]), request["environment"])
+    os._exit(2)
+
+
+def _fork_adopted(worker: int, channel: socket.socket, body: Callable[[], None]) -> int:
+    """Fork a process that the worker adopts, running ``body`` once adopted; its pid."""
     read_end, write_end = os.pipe()
     go_between = os.fork()
     if go_between == 0:
         os.close(read_end)
-        job = os.fork()
-        if job == 0:  # the job: never returns
+        child = os.fork()
+        if child == 0:  # never returns
             os.close(write_end)
             channel.close()
             _await_adoption(worker)
-            run_child(request["language"], Path(request["root"]), Limits(**request["limits"]),
-                      request["environment"])
+            body()
             os._exit(2)
-        os.write(write_end, str(job).encode())
+        os.write(write_end, str(child).encode())
         os._exit(0)
     os.close(write_end)
     with os.fdopen(read_end, "rb") as pipe:
@@ -171,6 +206,65 @@ def _fork_adopted_job(request: dict[str, Any], worker: int, channel: socket.sock
     # The go-between has exited once waitpid returns, and its child has been re-parented.
     os.waitpid(go_between, 0)
     return pid
+
+
+class _Spare:
+    """A job process forked in advance: it prepares, says "ready", then waits for its job."""
+
+    def __init__(self, pid: int, ready_fd: int, job_fd: int) -> None:
+        self.pid = pid
+        self.ready_fd = ready_fd  # the spare writes one byte here when prepared
+        self.job_fd = job_fd  # the job request goes here
+        self.is_ready = False
+
+    @classmethod
+    def start(cls, worker: int, channel: socket.socket, run_child: RunChild, prepare: Prepare) -> _Spare:
+        ready_read, ready_write = os.pipe()
+        job_read, job_write = os.pipe()
+
+        def body() -> None:
+            os.close(ready_read)
+            os.close(job_write)
+            prepare()
+            os.write(ready_write, b"r")
+            with os.fdopen(job_read, "rb") as jobs:
+                line = jobs.readline()
+            if line:  # nothing: the server left, and so does the spare
+                _run_request(json.loads(line), run_child)
+
+        pid = _fork_adopted(worker, channel, body)
+        os.close(ready_write)
+        os.close(job_read)
+        return cls(pid, ready_read, job_write)
+
+    def ready(self) -> bool:
+        if not self.is_ready and select.select([self.ready_fd], [], [], 0)[0]:
+            self.is_ready = os.read(self.ready_fd, 1) == b"r"
+        return self.is_ready
+
+    def gone(self) -> bool:
+        """Ended before its job (killed): readable with nothing to read means the pipe closed."""
+        if self.is_ready or not select.select([self.ready_fd], [], [], 0)[0]:
+            return False
+        self.is_ready = os.read(self.ready_fd, 1) == b"r"
+        if not self.is_ready:
+            self.close()
+        return not self.is_ready
+
+    def hand_over(self, request_line: bytes) -> int | None:
+        """Give the spare its job; its pid, or None if it died meanwhile."""
+        try:
+            os.write(self.job_fd, request_line)
+        except OSError:
+            return None
+        finally:
+            self.close()
+        return self.pid
+
+    def close(self) -> None:
+        for fd in (self.ready_fd, self.job_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def _await_adoption(worker: int) -> None:

@@ -53,3 +53,9 @@ class ExecutionPolicy:
 
     def start(self, plugin: Plugin, job: JobFolder, limits: Limits) -> ChildProcess:
         return self.executor_for(plugin).start(plugin, job, limits)
+
+    def prepare_idle(self) -> None:
+        """Called by an idle worker: lets the trusted executor get ready for the next job."""
+        prepare = getattr(self.trusted, "prepare_idle", None)
+        if prepare is not None:
+            prepare()

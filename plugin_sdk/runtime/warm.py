@@ -138,6 +138,14 @@ def _draw_with_matplotlib() -> None:
     plt.close(figure)
 
 
+def _copy_r_heap() -> None:
+    """A spare's preparation: a full collection writes to every page of R's heap, so the copies
+    a plot's allocations would cause happen now, before the job, not while it draws."""
+    import rpy2.robjects as ro
+
+    ro.r("invisible(gc(full = TRUE))")
+
+
 def _freeze_python_heap() -> None:
     """Keep Python's collector off everything loaded so far (the web stack, pandas, rpy2).
 
@@ -171,7 +179,7 @@ class WarmExecutor:
             with _warm_lock:
                 if _r_stage == _R_LIGHT and _fork_server is None:
                     _freeze_python_heap()
-                    _fork_server = ForkServer.start(run_job_child)
+                    _fork_server = ForkServer.start(run_job_child, prepare=_copy_r_heap)
         # Only a process that warmed up through here has one: R's heap cannot be made light again.
         self.fork_server = _fork_server if fork_server else None
         if r:
@@ -199,6 +207,11 @@ class WarmExecutor:
         if pid == 0:  # the child: never returns
             run_job_child(language, job.root, limits, environment)
         return ForkedChild(pid)
+
+    def prepare_idle(self) -> None:
+        """The worker has nothing to do: have a spare job process ready for the next R plot."""
+        if self.fork_server is not None and self.fork_server.usable:
+            self.fork_server.prepare_spare()
 
 
 def run_job_child(language: str, root: Path, limits: Limits, environment: dict[str, str]) -> None:
