@@ -141,18 +141,23 @@ def test_jobs_still_run_when_the_fork_server_is_gone(tmp_path, warm):
     assert not server.usable
 
 
-def spare_after(executor: WarmExecutor) -> int:
-    """Ask for a spare and return its pid once it is this process's child (a new one)."""
-    before = set(children_of(os.getpid()))
+def current_spare(executor: WarmExecutor) -> int:
+    """Ask for a spare (there may be one already) and return its pid once it is our child."""
     executor.prepare_idle()
-    new = wait_until(lambda: set(children_of(os.getpid())) - before, 10, what="a spare to be adopted")
-    assert len(new) == 1, new
-    return new.pop()
+    server = executor.fork_server.pid if executor.fork_server else None
+
+    def live_children() -> set[int]:
+        return {pid for pid in children_of(os.getpid())
+                if pid != server and (stat_fields(pid) or [b"Z"])[0] != b"Z"}
+
+    found = wait_until(live_children, 10, what="a spare to be adopted")
+    assert len(found) == 1, found
+    return found.pop()
 
 
 @pytest.mark.slow
 def test_an_idle_worker_s_next_job_runs_in_the_spare_made_ready_for_it(tmp_path, warm):
-    spare = spare_after(warm)
+    spare = current_spare(warm)
     wait_until(lambda: cpu_ticks(spare) > 0, 10, what="the spare to start preparing")
     time.sleep(2)  # a full collection of the light R heap takes about 0.2 s
     plugin = load(make_plugin(tmp_path / "plugins", 'message("PID ", Sys.getpid())\n' + PROBE))
@@ -164,14 +169,14 @@ def test_an_idle_worker_s_next_job_runs_in_the_spare_made_ready_for_it(tmp_path,
 
 @pytest.mark.slow
 def test_a_spare_that_died_is_replaced_by_a_fresh_fork(tmp_path, warm):
-    spare = spare_after(warm)
+    spare = current_spare(warm)
     os.kill(spare, signal.SIGKILL)
     wait_until(lambda: not process_exists(spare), 10, what="the spare to die")
     plugin = load(make_plugin(tmp_path / "plugins", 'message("PID ", Sys.getpid())\n' + PROBE))
     result = run_plugin(plugin, {"use_example": True}, tmp_path / "job", executor=warm)
     assert result.ok, (result.message, result.log_tail)
     assert int(logged(result, "PID")) != spare
-    assert spare_after(warm) != spare  # and the next idle moment makes a new one
+    assert current_spare(warm) != spare  # and the next idle moment makes a new one
 
 
 def cpu_ticks(pid: int) -> int:

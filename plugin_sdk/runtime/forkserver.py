@@ -15,13 +15,15 @@ which works for its own children only. A job whose parent exits is re-parented t
 nearest subreaper among its ancestors: the worker. The job waits until it is adopted before
 it asks to die with its parent, so it dies with the worker, not with the go-between.
 
-A spare for an idle worker: what remains of a forked job's cost is copy-on-write, paid
-while the plot draws. When the worker has nothing to do it asks for a spare: a job process
-forked and adopted in advance, which runs a full R garbage collection (touching, and so
-copying, the heap pages a plot would) and then waits. The next job goes to the spare if it
-is ready, and draws about as fast as in the parent itself; a spare still getting ready is
-left alone and the job is forked afresh. A busy worker never asks, so under load no CPU
-goes to spares.
+Spares: what remains of a forked job's cost is copy-on-write, paid while the plot draws. A
+spare is a job process forked and adopted in advance, which runs a full R garbage
+collection (touching, and so copying, the heap pages a plot would) and then waits. The next
+job goes to the spare if it is ready, and draws about as fast as in the parent itself; a
+spare still getting ready is left alone and the job is forked afresh. Spares must never
+take CPU from jobs, so where this process may lower a process's priority and raise it again
+(root, or a generous RLIMIT_NICE) a spare prepares under SCHED_IDLE, using only idle CPU,
+and the server keeps one at all times; under load it simply never gets ready. Elsewhere a
+spare is made only when the worker says it is idle.
 
 The server speaks JSON lines over a socket pair: the worker sends what `run_child` needs
 (the plugin's language, the job folder, the limits, the environment), the server answers
@@ -45,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from plugin_sdk.runtime.limits import Limits, die_with_parent
+from plugin_sdk.runtime.process import is_running
 
 REPLY_TIMEOUT_S = 10.0
 ADOPTION_TIMEOUT_S = 5.0
@@ -143,6 +146,15 @@ def reap_exited_children() -> list[int]:
         reaped.append(pid)
 
 
+def can_restore_priority() -> bool:
+    """Whether a process put under SCHED_IDLE can be given normal priority again by this one."""
+    if not hasattr(os, "SCHED_IDLE"):
+        return False
+    import resource
+
+    return os.geteuid() == 0 or resource.getrlimit(resource.RLIMIT_NICE)[0] >= 20
+
+
 _PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -160,11 +172,12 @@ def _serve(channel: socket.socket, worker: int, run_child: RunChild, prepare: Pr
         # leave Ctrl-C to the worker.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        idle_priority = can_restore_priority()
+        if idle_priority:
+            spare = _Spare.start(worker, channel, run_child, prepare, idle_priority)
         for line in channel.makefile("rb"):
             request = json.loads(line)
             if request.get("op") == "spare":
-                if spare is None or spare.gone():
-                    spare = _Spare.start(worker, channel, run_child, prepare)
                 reply: dict[str, Any] = {"ok": True}
             else:
                 pid = spare.hand_over(line) if spare is not None and spare.ready() else None
@@ -174,6 +187,9 @@ def _serve(channel: socket.socket, worker: int, run_child: RunChild, prepare: Pr
                     pid = _fork_adopted(worker, channel, functools.partial(_run_request, request, run_child))
                 reply = {"pid": pid}
             channel.sendall(json.dumps(reply).encode() + b"\n")
+            # After the answer, so the job never waits for it.
+            if (request.get("op") == "spare" or idle_priority) and (spare is None or spare.gone()):
+                spare = _Spare.start(worker, channel, run_child, prepare, idle_priority)
     except BaseException:
         code = 1
     finally:
@@ -211,20 +227,26 @@ def _fork_adopted(worker: int, channel: socket.socket, body: Callable[[], None])
 class _Spare:
     """A job process forked in advance: it prepares, says "ready", then waits for its job."""
 
-    def __init__(self, pid: int, ready_fd: int, job_fd: int) -> None:
+    def __init__(self, pid: int, ready_fd: int, job_fd: int, idle_priority: bool) -> None:
         self.pid = pid
         self.ready_fd = ready_fd  # the spare writes one byte here when prepared
         self.job_fd = job_fd  # the job request goes here
+        self.idle_priority = idle_priority
         self.is_ready = False
+        self.dead = False
+        self.closed = False
 
     @classmethod
-    def start(cls, worker: int, channel: socket.socket, run_child: RunChild, prepare: Prepare) -> _Spare:
+    def start(cls, worker: int, channel: socket.socket, run_child: RunChild, prepare: Prepare,
+              idle_priority: bool) -> _Spare:
         ready_read, ready_write = os.pipe()
         job_read, job_write = os.pipe()
 
         def body() -> None:
             os.close(ready_read)
             os.close(job_write)
+            if idle_priority:
+                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
             prepare()
             os.write(ready_write, b"r")
             with os.fdopen(job_read, "rb") as jobs:
@@ -235,36 +257,40 @@ class _Spare:
         pid = _fork_adopted(worker, channel, body)
         os.close(ready_write)
         os.close(job_read)
-        return cls(pid, ready_read, job_write)
+        return cls(pid, ready_read, job_write, idle_priority)
 
     def ready(self) -> bool:
-        if not self.is_ready and select.select([self.ready_fd], [], [], 0)[0]:
+        if not (self.is_ready or self.dead) and select.select([self.ready_fd], [], [], 0)[0]:
             self.is_ready = os.read(self.ready_fd, 1) == b"r"
-        return self.is_ready
+            self.dead = not self.is_ready  # end of file: it died while preparing
+        return self.is_ready and not self.gone()
 
     def gone(self) -> bool:
-        """Ended before its job (killed): readable with nothing to read means the pipe closed."""
-        if self.is_ready or not select.select([self.ready_fd], [], [], 0)[0]:
-            return False
-        self.is_ready = os.read(self.ready_fd, 1) == b"r"
-        if not self.is_ready:
+        """Ended before its job (killed, out of memory): it needs replacing."""
+        if not self.dead and not is_running(self.pid):
+            self.dead = True
+        if self.dead:
             self.close()
-        return not self.is_ready
+        return self.dead
 
     def hand_over(self, request_line: bytes) -> int | None:
         """Give the spare its job; its pid, or None if it died meanwhile."""
         try:
+            if self.idle_priority:  # a job runs at normal priority; the spare cannot raise its own
+                os.sched_setscheduler(self.pid, os.SCHED_OTHER, os.sched_param(0))
             os.write(self.job_fd, request_line)
         except OSError:
+            self.dead = True
             return None
         finally:
             self.close()
         return self.pid
 
     def close(self) -> None:
-        for fd in (self.ready_fd, self.job_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        if not self.closed:
+            self.closed = True
+            os.close(self.ready_fd)
+            os.close(self.job_fd)
 
 
 def _await_adoption(worker: int) -> None:
