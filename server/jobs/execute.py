@@ -30,6 +30,7 @@ from server.db.engine import session_factory
 from server.db.models import Job, JobLog
 from server.db.types import utc_now
 from server.jobs.folders import BUNDLE_KIND, read_submission
+from server.jobs.recovery import REQUEUED_LINE
 from server.jobs.states import INTERNAL, JobState, transition
 from server.settings import Settings
 
@@ -43,7 +44,6 @@ MAX_LOG_LINES = 20_000  # beyond this a chatty plot's lines stay in log.txt only
 
 INTERNAL_MESSAGE = ("Something went wrong on the server while running this job ({error}). Please run it again; "
                     "if it keeps failing, tell the server's operator.")
-REQUEUED_LINE = "The worker stopped while this job ran; it will run again."
 
 
 def make_executor(settings: Settings) -> Executor:

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plugin_sdk.runtime.outcome import Reason
-from server.db.models import Job
+from server.db.models import Job, JobLog
 from server.db.types import utc_now
 from server.jobs.service import CANCELLED_MESSAGE
 from server.jobs.states import JobState, transition
 
 MAX_ATTEMPTS = 2
 WORKER_LOST_MESSAGE = "The worker running this job stopped; please run it again"
+REQUEUED_LINE = "The worker stopped while this job ran; it will run again."
 
 
 def recover_job(session: Session, job: Job) -> JobState | None:
@@ -36,6 +37,11 @@ def recover_job(session: Session, job: Job) -> JobState | None:
                                            "finished_at": now}
     moved = transition(session, job.id, JobState.RUNNING, target, where=still_held, worker_id=None,
                        heartbeat_at=None, **fields)
+    if moved and target is JobState.QUEUED:
+        # The page following the job shows why its log starts over.
+        seq = (session.scalar(select(func.max(JobLog.seq)).where(JobLog.job_id == job.id)) or 0) + 1
+        session.add(JobLog(job_id=job.id, seq=seq, kind="log", line=REQUEUED_LINE, created_at=now))
+        session.commit()
     return target if moved else None
 
 

@@ -1,22 +1,29 @@
 """`plotforge worker`: an RQ worker that runs PlotForge jobs, and only PlotForge jobs.
 
     worker process (warm: R with the preload set, pandas, matplotlib; started once)
-      └─ RQ work horse, forked per job: run_job(job_id) -> execute_job
-           └─ the job's child, forked from the horse's warm R (its own session, its limits)
+      ├─ runs run_job(job_id) -> execute_job itself, one job at a time (RQ's SimpleWorker)
+      ├─ fork server (forkserver.py): forks light R jobs, and keeps a spare ready
+      └─ the job's child (its own session, its limits), adopted or forked directly
 
 - **One entry point.** RQ imports whatever function a job names, even with the JSON
   serializer. `PlotForgeWorker` reads the job's function name as plain data and refuses,
-  before anything is imported or forked, every job that is not exactly
+  before anything is imported or run, every job that is not exactly
   ``run_job("<its own id>")`` with no callbacks and no webhooks.
+- **No work horse.** RQ's forking worker forks a horse per job, and the job's child would be
+  forked again from the horse: a second copy of a large process, about 60 ms a job, and a
+  horse cannot use the fork server (its jobs are adopted by the worker). The plot already
+  runs in a child process with its own limits, so the worker runs `run_job` itself.
 - **Warm once.** The worker process starts R and Python's plotting stack before its work
-  loop, so each horse, and each job child forked from it, starts with them loaded.
-- **Nothing left behind.** The worker process is a child subreaper: a job child orphaned by
-  a killed horse becomes its child, and is killed with its whole session. A horse whose
-  worker died stops its job and puts it back in the queue (execute_job's stop_requested).
-- **Found fast when killed.** A short worker TTL and a 5 s monitoring interval: RQ forgets a
-  SIGKILLed worker within about a minute, and the reconciler re-queues its job.
-- **Redis may restart.** When the connection is lost the worker waits for the job it is
-  running, then connects again, keeping its warm parent.
+  loop; each job child is forked from it, or from its fork server.
+- **Nothing left behind.** The worker process is a child subreaper: whatever a job's
+  processes leave is killed with their session and reaped after each job.
+- **Found fast when killed.** A short worker TTL, heartbeats every 5 s while a job runs: RQ
+  forgets a SIGKILLed worker within about a minute, and the reconciler re-queues its job;
+  the job's child dies with the worker.
+- **Stopping.** SIGTERM lets the running job finish; a second one stops it at once and puts
+  it back in the queue.
+- **Redis may restart.** When the connection is lost the job goes on (it needs only the
+  database); the worker then connects again, keeping its warm parent.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import redis.exceptions
 from rq.job import Job as RQJob
 from rq.queue import Queue
 from rq.serializers import JSONSerializer
-from rq.worker import Worker, WorkerStatus
+from rq.worker import SimpleWorker, Worker, WorkerStatus
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -77,29 +84,30 @@ WORKER_NAME = re.compile(r"[A-Za-z0-9._@-]{1,200}")  # it becomes "rq:<name>" in
 
 @dataclass(frozen=True)
 class _WorkerContext:
-    """What a work horse inherits from its worker process (set once, before the work loop)."""
+    """What `run_job` needs from its worker process (set once, before the work loop)."""
 
     settings: Settings
     executor: Executor
     catalogue: Catalogue
     worker_id: str
-    worker_pid: int
 
 
 _context: _WorkerContext | None = None
+_running_in: PlotForgeWorker | None = None  # the worker whose execute_job is on the stack
 
 
 def run_job(job_id: str) -> None:
     """Run PlotForge job ``job_id``: the only function a PlotForge worker executes.
 
-    Called by RQ in the work horse. If the worker process dies meanwhile, the horse stops
-    the job's child and puts the job back in the queue (the reconciler hands it to RQ again).
+    Called by RQ in the worker process. A cold shutdown stops the job's child and puts the
+    job back in the queue; while it runs, the worker's heartbeats go on.
     """
     context = _context
     if context is None:
         raise RuntimeError("run_job runs inside `plotforge worker` only")
+    worker = _running_in
     execute_job(job_id, context.settings, executor=context.executor, worker_id=context.worker_id,
-                catalogue=context.catalogue, stop_requested=lambda: os.getppid() != context.worker_pid)
+                catalogue=context.catalogue, stop_requested=worker.job_should_stop if worker else None)
 
 
 def refusal(job: RQJob) -> str | None:
@@ -123,8 +131,8 @@ def refusal(job: RQJob) -> str | None:
 # -- the worker ---------------------------------------------------------------------------------
 
 
-class PlotForgeWorker(Worker):
-    """RQ's forking worker with PlotForge's rules (see the module docstring)."""
+class PlotForgeWorker(SimpleWorker):
+    """RQ's in-process worker with PlotForge's rules (see the module docstring)."""
 
     log_job_description = False  # descriptions are free text from Redis: log ids only
 
@@ -134,14 +142,42 @@ class PlotForgeWorker(Worker):
         self.settings = settings  # None only in the copies RQ makes to describe workers (Worker.all)
         self.plotforge_worker_id = plotforge_worker_id
         self.stop_asked = False
-        self._to_enqueue: list[str] = []
+        self.cold_stop_asked = False
+        self._beating: tuple[RQJob, Any] | None = None
+        self._next_beat = 0.0
 
-    # Refuse foreign jobs in the worker process, before any fork or import.
+    # Refuse foreign jobs before anything is imported or run.
     def execute_job(self, job: RQJob, queue: Queue) -> None:
+        global _running_in
         reason = refusal(job)
-        if reason is None:
-            super().execute_job(job, queue)
+        if reason is not None:
+            self.refuse(job, queue, reason)
             return
+        execution = self.prepare_execution(job)
+        self._beating, self._next_beat = (job, execution), time.monotonic() + JOB_MONITORING_INTERVAL_S
+        _running_in = self
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            _running_in, self._beating = None, None
+            # Reap what the job's processes left to this subreaper.
+            clean_up_orphans()
+        if self.cold_stop_asked:
+            self.hand_back(job.id, queue)
+        self.set_state(WorkerStatus.IDLE)
+
+    def hand_back(self, job_id: str, queue: Queue) -> None:
+        """A job a cold shutdown put back in the database's queue goes back on RQ's too."""
+        try:
+            with _database_session(self._settings()) as session:
+                row = session.get(Job, job_id)
+                put_back = row is not None and row.state == JobState.QUEUED.value
+            if put_back:
+                enqueue_job(queue, job_id, self._settings())
+        except Exception:
+            log.exception("could not hand job %s back to the queue; the reconciler will", job_id)
+
+    def refuse(self, job: RQJob, queue: Queue, reason: str) -> None:
         self.log.error("Worker %s: refused job %s: %s", self.name, job.id, reason)
         # Nothing the job names is called on the way out either: no callbacks, webhooks or retries.
         job.webhooks = []
@@ -151,21 +187,20 @@ class PlotForgeWorker(Worker):
         self.handle_job_failure(job, queue, exc_string=f"Refused by the PlotForge worker: {reason}")
         self.set_state(WorkerStatus.IDLE)
 
-    def monitor_work_horse(self, job: RQJob, queue: Queue, execution: Any) -> None:
-        super().monitor_work_horse(job, queue, execution)
-        # The horse is gone: reap what its job left to this subreaper (the processes a plot
-        # started, orphaned when the supervisor killed it, end up here as zombies).
-        clean_up_orphans()
-        # A job recovered from a killed horse goes back on the queue once RQ has filed the failure.
-        for job_id in self._to_enqueue:
-            enqueue_job(queue, job_id, self._settings())
-        self._to_enqueue.clear()
+    def job_should_stop(self) -> bool:
+        """Asked by the job's supervisor every 50 ms: keep the heartbeats going, stop on a cold shutdown."""
+        if self._beating is not None and time.monotonic() >= self._next_beat:
+            self._next_beat = time.monotonic() + JOB_MONITORING_INTERVAL_S
+            try:
+                self.maintain_heartbeats(*self._beating)
+            except redis.exceptions.RedisError as exc:  # the job needs only the database; go on
+                log.warning("could not send a heartbeat to Redis (%s); the job goes on", exc)
+        return self.cold_stop_asked
 
-    def handle_work_horse_killed(self, job: RQJob, retpid: Any, ret_val: Any, rusage: Any) -> None:
-        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
-        clean_up_orphans()
-        if self.recover_own_job(job.id) is JobState.QUEUED:
-            self._to_enqueue.append(job.id)
+    def get_heartbeat_ttl(self, job: RQJob, working_time: float = 0.0) -> int:
+        # SimpleWorker's is the job's whole timeout: a worker killed mid-job would then be
+        # forgotten only after minutes. This worker beats every few seconds instead.
+        return Worker.get_heartbeat_ttl(self, job, working_time)
 
     def recover_own_job(self, job_id: str) -> JobState | None:
         """Re-queue (or fail) ``job_id`` if its row still says this worker runs it."""
@@ -176,10 +211,10 @@ class PlotForgeWorker(Worker):
                     return None
                 state = recover_job(session, row)
         except Exception:
-            log.exception("could not recover job %s after its work horse died; the reconciler will", job_id)
+            log.exception("could not recover job %s; the reconciler will", job_id)
             return None
         if state is not None:
-            log.warning("job %s: its work horse died; now %s", job_id, state)
+            log.warning("job %s: this worker stopped while it ran; now %s", job_id, state)
         return state
 
     def request_stop(self, signum: Any, frame: Any) -> None:
@@ -188,12 +223,17 @@ class PlotForgeWorker(Worker):
 
     def request_force_stop(self, signum: int, frame: Any) -> None:
         self.stop_asked = True
+        if self._beating is not None:
+            # A job runs in this very process: stop its child (the supervisor asks job_should_stop)
+            # and put the job back in the queue; the work loop then ends, as a warm stop would.
+            self.log.warning("Worker %s: cold shut down: stopping the running job", self.name)
+            self.cold_stop_asked = True
+            return
         super().request_force_stop(signum, frame)
 
     def teardown(self) -> None:
-        if not self._is_horse and not self.horse_running():
-            clean_up_orphans()
-            self.recover_held_jobs()
+        clean_up_orphans()
+        self.recover_held_jobs()
         try:
             super().teardown()
         except redis.exceptions.RedisError as exc:
@@ -201,17 +241,8 @@ class PlotForgeWorker(Worker):
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def horse_running(self) -> bool:
-        if not self.horse_pid:
-            return False
-        try:
-            pid, _ = os.waitpid(self.horse_pid, os.WNOHANG)
-        except ChildProcessError:
-            return False
-        return pid == 0
-
     def recover_held_jobs(self) -> None:
-        """Jobs whose rows still name this worker although no horse runs them (a cold shutdown)."""
+        """Jobs whose rows still name this worker although it runs none (the work loop broke off)."""
         try:
             with _database_session(self._settings()) as session:
                 held = list(session.scalars(select(Job.id).where(Job.state == JobState.RUNNING.value,
@@ -236,8 +267,8 @@ class PlotForgeWorker(Worker):
 def clean_up_orphans() -> list[int]:
     """Kill the job sessions now parented to this process and reap every exited child.
 
-    Call only when no horse of this process is running: job children are session leaders
-    (they call setsid), horses are not, so a horse is never touched, only reaped once done.
+    Call only between jobs: job children are session leaders (they call setsid); the fork
+    server and a waiting spare are not, so they are never touched.
     """
     killed = []
     for pid in children_of(os.getpid()):
@@ -249,7 +280,7 @@ def clean_up_orphans() -> list[int]:
             kill_session(pid)
             killed.append(pid)
     if killed:
-        log.warning("killed %d job process(es) left behind by a dead work horse: %s", len(killed), killed)
+        log.warning("killed %d job process(es) left behind by an interrupted job: %s", len(killed), killed)
     deadline = time.monotonic() + 5.0
     while True:
         try:
@@ -311,12 +342,12 @@ def run_worker(settings: Settings, *, name: str | None = None, burst: bool = Fal
                   _safe_database_url(settings))
         return 2
     if not become_subreaper():
-        log.warning("cannot become a child subreaper: a job whose work horse is killed may outlive it")
+        log.warning("cannot become a child subreaper: processes a job leaves behind may outlive it")
     executor = make_executor(settings)
     catalogue = Catalogue.load(plugin_roots(settings.plugin_dirs))
-    _context = _WorkerContext(settings, executor, catalogue, RQ_WORKER_PREFIX + name, os.getpid())
+    _context = _WorkerContext(settings, executor, catalogue, RQ_WORKER_PREFIX + name)
     # Everything loaded so far lives as long as the worker: keep Python's collector off it, so a
-    # horse's collections do not write to (and so copy) the pages it shares with this process.
+    # job child's collections do not write to (and so copy) the pages it shares with this process.
     gc.collect()
     gc.freeze()
     log.info(describe(settings, name, executor))
@@ -388,11 +419,7 @@ def _process_exists(pid: int) -> bool:
 
 
 def _finish_interrupted_job(worker: PlotForgeWorker) -> None:
-    """After the work loop broke off (Redis lost mid-job): let the horse finish its job first."""
-    if worker.horse_pid and worker.horse_running():
-        log.warning("waiting for the job in work horse %d to finish before connecting again", worker.horse_pid)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(worker.horse_pid, 0)
+    """After the work loop broke off (Redis lost): nothing of a job may stay behind."""
     clean_up_orphans()
     worker.recover_held_jobs()
 
@@ -419,7 +446,7 @@ def _sleep_unless_stopped(seconds: float) -> bool:
 def _database_session(settings: Settings) -> Iterator[Session]:
     """A session for the worker process itself, its pooled connections closed afterwards.
 
-    Work horses are forked from this process: they must not inherit open database connections.
+    Job children are forked from this process: they must not inherit open database connections.
     """
     try:
         with session_factory(settings.database_url)() as session:
