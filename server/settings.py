@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     trusted_plugin_dirs: PathList = Field(default_factory=lambda: [BUNDLED_PLUGINS])
     workers: int = Field(2, ge=1, le=64)
     warm: bool = True
+    spares: bool = True  # keep a job process ready ahead of the next R plot (about 100 MB each)
 
     job_wall_clock_s: float = Field(300.0, gt=0, le=86_400)
     job_memory_mb: int = Field(4096, ge=512, le=1_048_576)
@@ -143,6 +144,7 @@ _EXPECTED = {
     "trusted_plugin_dirs": f"folder paths separated by '{os.pathsep}'",
     "workers": "an integer between 1 and 64",
     "warm": "true or false",
+    "spares": "true or false",
     "job_wall_clock_s": "a number of seconds above 0 and at most 86400",
     "job_memory_mb": "an integer between 512 and 1048576 (R with ggplot2 needs 512 MB to start)",
     "job_cpu_s": "an integer between 1 and 86400",

@@ -69,7 +69,10 @@ class ForkServer:
 
     @classmethod
     def start(cls, run_child: RunChild, prepare: Prepare | None = None) -> ForkServer | None:
-        """Fork the server from this process as it is now; None if this process cannot adopt jobs."""
+        """Fork the server from this process as it is now; None if this process cannot adopt jobs.
+
+        With ``prepare`` it keeps spares (see the module docstring); without, it never does.
+        """
         if not become_subreaper():
             return None
         ours, theirs = socket.socketpair()
@@ -77,7 +80,7 @@ class ForkServer:
         pid = os.fork()
         if pid == 0:  # the server: never returns
             ours.close()
-            _serve(theirs, worker, run_child, prepare or (lambda: None))
+            _serve(theirs, worker, run_child, prepare)
         theirs.close()
         ours.settimeout(REPLY_TIMEOUT_S)
         return cls(pid, ours)
@@ -161,7 +164,7 @@ _PR_SET_CHILD_SUBREAPER = 36
 # -- inside the server ------------------------------------------------------------------------------
 
 
-def _serve(channel: socket.socket, worker: int, run_child: RunChild, prepare: Prepare) -> None:
+def _serve(channel: socket.socket, worker: int, run_child: RunChild, prepare: Prepare | None) -> None:
     code = 0
     spare: _Spare | None = None
     try:
@@ -173,7 +176,7 @@ def _serve(channel: socket.socket, worker: int, run_child: RunChild, prepare: Pr
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         idle_priority = can_restore_priority()
-        if idle_priority:
+        if prepare is not None and idle_priority:
             spare = _Spare.start(worker, channel, run_child, prepare, idle_priority)
         for line in channel.makefile("rb"):
             request = json.loads(line)
@@ -188,7 +191,8 @@ def _serve(channel: socket.socket, worker: int, run_child: RunChild, prepare: Pr
                 reply = {"pid": pid}
             channel.sendall(json.dumps(reply).encode() + b"\n")
             # After the answer, so the job never waits for it.
-            if (request.get("op") == "spare" or idle_priority) and (spare is None or spare.gone()):
+            wanted = prepare is not None and (request.get("op") == "spare" or idle_priority)
+            if wanted and (spare is None or spare.gone()):
                 spare = _Spare.start(worker, channel, run_child, prepare, idle_priority)
     except BaseException:
         code = 1

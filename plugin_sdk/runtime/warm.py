@@ -163,11 +163,13 @@ class WarmExecutor:
     ``fresh_plugins`` lists plugin keys that want a clean interpreter; they, and every
     plugin when ``enabled`` is False, run through `SubprocessExecutor` instead. With
     ``fork_server`` (the default) R plugins that need none of Hiplot's heavy packages are
-    forked by the fork server instead (see the module docstring).
+    forked by the fork server instead (see the module docstring), and with ``spares`` it
+    keeps a job process ready for them (forkserver.py). The first executor of a process
+    decides both.
     """
 
     def __init__(self, *, r: bool = True, python: bool = True, fresh_plugins: frozenset[str] = frozenset(),
-                 fork_server: bool = True) -> None:
+                 fork_server: bool = True, spares: bool = True) -> None:
         global _fork_server
         self.fresh_plugins = fresh_plugins
         self.fallback = SubprocessExecutor()
@@ -179,7 +181,7 @@ class WarmExecutor:
             with _warm_lock:
                 if _r_stage == _R_LIGHT and _fork_server is None:
                     _freeze_python_heap()
-                    _fork_server = ForkServer.start(run_job_child, prepare=_copy_r_heap)
+                    _fork_server = ForkServer.start(run_job_child, prepare=_copy_r_heap if spares else None)
         # Only a process that warmed up through here has one: R's heap cannot be made light again.
         self.fork_server = _fork_server if fork_server else None
         if r:

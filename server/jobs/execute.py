@@ -60,7 +60,7 @@ def make_executor(settings: Settings) -> Executor:
         try:
             from plugin_sdk.runtime.warm import WarmExecutor
 
-            trusted = WarmExecutor()
+            trusted = WarmExecutor(spares=settings.spares)
         except Exception:
             log.exception("could not start a warm R/Python parent; running each job in a fresh process")
     return ExecutionPolicy.create(settings.trusted_plugin_dirs, trusted)

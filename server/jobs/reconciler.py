@@ -45,7 +45,7 @@ DEFAULT_INTERVAL_S = 10.0
 RQ_WORKER_PREFIX = "rq:"  # worker ids of RQ workers in the jobs table: "rq:<RQ worker name>"
 # A running job beats every HEARTBEAT_S; three missed beats and we look at its worker.
 QUIET = timedelta(seconds=3 * HEARTBEAT_S)
-# A minute without a beat: lost, whatever Redis says (a hung work horse, a worker of another kind).
+# A minute without a beat: lost, whatever Redis says (a hung worker, a worker of another kind).
 SILENT = timedelta(seconds=60)
 # A row committed a moment ago may not have reached Redis yet; it is not missing.
 QUEUED_GRACE = timedelta(seconds=5)

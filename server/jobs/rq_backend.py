@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "plotforge"
 JOB_FUNCTION = "server.jobs.rq_worker.run_job"  # the only function a PlotForge worker runs
 # Our supervisor enforces the wall clock (R swallows RQ's alarm); RQ's own timeout is only a
-# backstop for a work horse stuck outside the plot, so it must never fire first.
+# backstop for a worker stuck outside the plot (its alarm interrupts run_job), so it must never fire first.
 TIMEOUT_MARGIN_S = 120
 RESULT_TTL_S = 3600  # RQ's record of a finished run: for operators' dashboards, not for users
 FAILURE_TTL_S = 7 * 24 * 3600
