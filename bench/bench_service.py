@@ -13,7 +13,8 @@ as a 4 x 3 inch cairo PDF and a 300-dpi PNG. Printed, as p50/p95 over --jobs run
 - the service end to end: HTTP submit to `plotforge serve` on a free port, poll the job
   until it succeeded, download the PNG; on the embedded backend and on RQ (a private
   redis-server and `plotforge worker` processes), each with --workers workers;
-- throughput: --jobs plots submitted at once, plots per second until all are done.
+- throughput: --jobs plots submitted at once, plots per second until all are done; and its
+  floor, --workers warm R processes drawing the built plot at once and doing nothing else.
 
 Every request has its own title, so the result cache never answers. Figures depend on what
 else the machine is doing; the load average is printed before and after.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
 import os
 import secrets
 import shutil
@@ -100,7 +102,8 @@ def bench_cold(work: Path, runs: int) -> dict[str, float]:
     return measure("cold Rscript per plot (subprocess executor)", action, runs)
 
 
-def bench_floor(work: Path, runs: int) -> dict[str, float]:
+def floor_drawer(work: Path) -> Callable[[str], None]:
+    """Warm R in this process, the plot built once: a function that only draws it to a prefix."""
     from plugin_sdk.runtime.warm import warm_up_r
 
     warm_up_r()
@@ -108,18 +111,51 @@ def bench_floor(work: Path, runs: int) -> dict[str, float]:
 
     plugin = Catalogue.load(plugin_roots([PLUGIN_ROOT])).get(PLUGIN_KEY)
     assert plugin is not None
+    work.mkdir(parents=True, exist_ok=True)
     table = work / "floor.tsv"
     table.write_text(plugin.examples[0]["textarea"]["datTable"], encoding="utf-8")
     ro.r(FLOOR_R)
     built = ro.r["pf_bench_build"](str(table), "Group", "Value", "floor")
     draw = ro.r["pf_bench_draw"]
-    (work / "floor").mkdir()
+    draw(built, str(work / "first"))  # fonts and devices loaded once, as in a warm worker
+    return lambda prefix: draw(built, prefix)
 
-    def action(i: int) -> None:
-        draw(built, str(work / "floor" / f"floor-{i}"))
 
-    action(-1)  # fonts and devices loaded once, as in a warm worker
-    return measure("floor: warm R, plot built, drawn to PDF+PNG", action, runs)
+def bench_floor(work: Path, runs: int) -> dict[str, float]:
+    draw = floor_drawer(work / "floor")
+    return measure("floor: warm R, plot built, drawn to PDF+PNG", lambda i: draw(str(work / "floor" / f"f{i}")), runs)
+
+
+def _draw_in_parallel(work: Path, count: int, ready: Any, go: Any, done: Any) -> None:
+    """One process of the throughput floor: warm up, wait for the others, draw ``count`` plots."""
+    draw = floor_drawer(work)
+    ready.release()
+    go.wait()
+    for i in range(count):
+        draw(str(work / f"f{i}"))
+    done.put(time.perf_counter())
+
+
+def bench_floor_throughput(work: Path, count: int, processes: int) -> float:
+    """The floor of throughput: ``processes`` warm R processes drawing ``count`` plots between them
+    at once, nothing else (no fork, no service). What the machine gives when drawing is all there is."""
+    context = multiprocessing.get_context("spawn")  # not forked from this process's R
+    ready, go, done = context.Semaphore(0), context.Event(), context.Queue()
+    share = -(-count // processes)
+    workers = [context.Process(target=_draw_in_parallel, args=(work / f"floor-tp-{k}", share, ready, go, done))
+               for k in range(processes)]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        ready.acquire()
+    started = time.perf_counter()
+    go.set()
+    ended = max(done.get() for _ in workers)
+    for worker in workers:
+        worker.join()
+    rate = share * processes / (ended - started)
+    print(f"  {f'throughput floor, {processes} warm R processes':<44} {rate:8.2f} plots/s   (drawing only)")
+    return rate
 
 
 def bench_forked(work: Path, runs: int) -> dict[str, float]:
@@ -321,11 +357,12 @@ def verdict(ok: bool) -> str:
 
 
 def report(cold: dict[str, float], floor: dict[str, float], forked: dict[str, float],
-           service: dict[str, tuple[dict[str, float], float]], workers: int) -> None:
+           service: dict[str, tuple[dict[str, float], float]], workers: int, floor_rate: float) -> None:
     print("\nSummary (p50; targets from the project brief)")
     print(f"  cold Rscript {cold['p50'] * 1000:.0f} ms, floor {floor['p50'] * 1000:.0f} ms "
           f"(cold / floor x{cold['p50'] / floor['p50']:.1f}); runner alone, forked from warm R: "
           f"{forked['p50'] * 1000:.0f} ms (x{forked['p50'] / floor['p50']:.2f} the floor)")
+    print(f"  throughput floor: {floor_rate:.2f} plots/s from {workers} warm R processes only drawing")
     for label, (latency, rate) in service.items():
         to_floor = latency["p50"] / floor["p50"]
         speed_up = cold["p50"] / latency["p50"]
@@ -335,7 +372,7 @@ def report(cold: dict[str, float], floor: dict[str, float], forked: dict[str, fl
         print(f"      x{speed_up:.2f} faster than cold  target >= x{TARGET_COLD_SPEEDUP}: "
               f"{verdict(speed_up >= TARGET_COLD_SPEEDUP)}")
         print(f"      {rate:.2f} plots/s with {workers} workers  target >= {TARGET_THROUGHPUT}: "
-              f"{verdict(rate >= TARGET_THROUGHPUT)}")
+              f"{verdict(rate >= TARGET_THROUGHPUT)} ({rate / floor_rate:.2f} of the throughput floor)")
 
 
 def load_average() -> str:
@@ -354,6 +391,8 @@ def main() -> None:
     print(f"before: {load_average()}\n")
 
     cold = bench_cold(work, args.jobs)
+    # Before R starts here: the spawned processes inherit this process's environment.
+    floor_rate = bench_floor_throughput(work, args.jobs, args.workers)
     # The runner first: its WarmExecutor starts the fork server, which needs R's heap still light.
     forked = bench_forked(work, args.jobs)
     floor = bench_floor(work, args.jobs)
@@ -364,7 +403,7 @@ def main() -> None:
     with rq_service(work, args.workers) as base:
         service[f"RQ backend, {args.workers} workers"] = bench_service(base, "RQ", args.jobs, args.workers)
 
-    report(cold, floor, forked, service, args.workers)
+    report(cold, floor, forked, service, args.workers, floor_rate)
     print(f"\nafter: {load_average()}")
     shutil.rmtree(work, ignore_errors=True)
 
