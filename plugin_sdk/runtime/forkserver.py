@@ -112,6 +112,11 @@ class ForkServer:
             return {}
         return reply
 
+    def forget(self) -> None:
+        """In a job forked from the worker: drop the worker's end of the channel (never talk to it)."""
+        with contextlib.suppress(OSError):
+            os.close(self._channel.fileno())
+
     def close(self) -> None:
         """Stop the server (it reads end-of-file and leaves) and reap it."""
         if self._channel.fileno() < 0:
@@ -187,7 +192,8 @@ def _serve(channel: socket.socket, worker: int, run_child: RunChild, prepare: Pr
                 if pid is not None:
                     spare = None
                 else:
-                    pid = _fork_adopted(worker, channel, functools.partial(_run_request, request, run_child))
+                    pid = _fork_adopted(worker, channel, functools.partial(_run_request, request, run_child),
+                                        close=spare.fds() if spare is not None else ())
                 reply = {"pid": pid}
             channel.sendall(json.dumps(reply).encode() + b"\n")
             # After the answer, so the job never waits for it.
@@ -205,8 +211,12 @@ def _run_request(request: dict[str, Any], run_child: RunChild) -> None:
     os._exit(2)
 
 
-def _fork_adopted(worker: int, channel: socket.socket, body: Callable[[], None]) -> int:
-    """Fork a process that the worker adopts, running ``body`` once adopted; its pid."""
+def _fork_adopted(worker: int, channel: socket.socket, body: Callable[[], None], close: tuple[int, ...] = ()) -> int:
+    """Fork a process that the worker adopts, running ``body`` once adopted; its pid.
+
+    The child keeps none of the server's pipes: a job must not be able to talk to the server
+    or to the spare (``close``).
+    """
     read_end, write_end = os.pipe()
     go_between = os.fork()
     if go_between == 0:
@@ -215,6 +225,8 @@ def _fork_adopted(worker: int, channel: socket.socket, body: Callable[[], None])
         if child == 0:  # never returns
             os.close(write_end)
             channel.close()
+            for fd in close:
+                os.close(fd)
             _await_adoption(worker)
             body()
             os._exit(2)
@@ -289,6 +301,9 @@ class _Spare:
         finally:
             self.close()
         return self.pid
+
+    def fds(self) -> tuple[int, ...]:
+        return () if self.closed else (self.ready_fd, self.job_fd)
 
     def close(self) -> None:
         if not self.closed:

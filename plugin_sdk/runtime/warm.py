@@ -207,6 +207,8 @@ class WarmExecutor:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # the child: never returns
+            if server is not None:
+                server.forget()
             run_job_child(language, job.root, limits, environment)
         return ForkedChild(pid)
 
