@@ -147,8 +147,10 @@ def current_spare(executor: WarmExecutor) -> int:
     server = executor.fork_server.pid if executor.fork_server else None
 
     def live_children() -> set[int]:
+        # Forked copies of this process, not the fork server: other tests' servers (a private
+        # redis-server, say) may be children of this process too.
         return {pid for pid in children_of(os.getpid())
-                if pid != server and (stat_fields(pid) or [b"Z"])[0] != b"Z"}
+                if pid != server and (stat_fields(pid) or [b"Z"])[0] != b"Z" and command_line(pid) == MY_COMMAND}
 
     found = wait_until(live_children, 10, what="a spare to be adopted")
     assert len(found) == 1, found
@@ -179,6 +181,39 @@ def test_a_spare_that_died_is_replaced_by_a_fresh_fork(tmp_path, warm):
     assert current_spare(warm) != spare  # and the next idle moment makes a new one
 
 
+def command_line(pid: int | str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+MY_COMMAND = command_line("self")
+
+
 def cpu_ticks(pid: int) -> int:
     fields = stat_fields(pid)
     return int(fields[11]) + int(fields[12]) if fields else 0
+
+
+@pytest.mark.slow
+def test_the_fork_server_holds_no_copy_of_the_worker_s_pipes_and_sockets(tmp_path, warm):
+    # A pipe to a process that waits for end-of-file (as Playwright's driver does, or a parent
+    # reading the worker's output): closing this end must end it, fork server or not.
+    read_end, write_end = os.pipe()
+    server = ForkServer.start(run_job_child)
+    assert server is not None
+    try:
+        os.set_blocking(read_end, False)
+        wait_until(lambda: pipe_fds_of(server.pid) == 0, 10, what="the server to close its copies")
+        os.close(write_end)
+        assert os.read(read_end, 1) == b""  # end-of-file, not EAGAIN: no copy of the write end lives
+    finally:
+        os.close(read_end)
+        server.close()
+
+
+def pipe_fds_of(pid: int) -> int:
+    """How many pipes the process holds beyond its standard streams."""
+    fds = [fd for fd in os.listdir(f"/proc/{pid}/fd") if int(fd) > 2]
+    return sum(os.readlink(f"/proc/{pid}/fd/{fd}").startswith("pipe:") for fd in fds)

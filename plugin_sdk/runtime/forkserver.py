@@ -41,6 +41,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -176,6 +177,7 @@ def _serve(channel: socket.socket, worker: int, run_child: RunChild, prepare: Pr
         die_with_parent()
         if os.getppid() != worker:  # the worker died before the line above
             os._exit(0)
+        _close_inherited_streams(keep=channel.fileno())
         # The worker's handlers would only set flags in this copy of it: stop on SIGTERM, and
         # leave Ctrl-C to the worker.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -204,6 +206,23 @@ def _serve(channel: socket.socket, worker: int, run_child: RunChild, prepare: Pr
         code = 1
     finally:
         os._exit(code)
+
+
+def _close_inherited_streams(keep: int) -> None:
+    """Close the sockets and pipes copied from the worker (its database and Redis connections,
+    the pipes to its parent): a long-lived copy would keep them open after the worker closes
+    them, and whoever waits for end-of-file on the other side would wait for ever. Regular
+    files stay open: R's fonts may still be read through them."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd <= 2 or fd == keep:
+            continue
+        try:
+            mode = os.fstat(fd).st_mode
+        except OSError:  # the descriptor listdir itself used, now closed
+            continue
+        if stat.S_ISSOCK(mode) or stat.S_ISFIFO(mode):
+            os.close(fd)
 
 
 def _run_request(request: dict[str, Any], run_child: RunChild) -> None:
