@@ -31,7 +31,8 @@ _decisions: dict[tuple[object, ...], bool] = {}
 def needs_heavy_preload(plugin: Plugin, heavy_names: frozenset[str]) -> bool:
     """True when the plugin's R code may use a name only the heavy preload packages define."""
     files = sorted(p for p in plugin.path.rglob("*") if p.suffix in (".R", ".r") and p.is_file())
-    key = (frozenset(heavy_names), *((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files))
+    stats = [f.stat() for f in files]  # one stat a file: this runs for every job
+    key = (heavy_names, *((str(f), st.st_mtime_ns, st.st_size) for f, st in zip(files, stats, strict=True)))
     decision = _decisions.get(key)
     if decision is None:
         decision = _decisions[key] = _uses_any(files, heavy_names | DYNAMIC_LOOKUPS)

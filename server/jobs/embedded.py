@@ -200,9 +200,7 @@ def worker_main(settings: Settings, worker_id: str, stop: Event, nudge: Event, p
             with sessions() as session:
                 job_id = next_queued_job_id(session, settings.max_running_per_user)
             if job_id is None:
-                prepare_idle = getattr(executor, "prepare_idle", None)
-                if prepare_idle is not None:
-                    prepare_idle()
+                executor.prepare_idle()  # a spare for the next R plot, made with idle CPU
                 nudge.wait(IDLE_POLL_S)
                 nudge.clear()
                 continue

@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +34,9 @@ from server.jobs.recovery import REQUEUED_LINE
 from server.jobs.states import INTERNAL, JobState, transition
 from server.settings import Settings
 
+if TYPE_CHECKING:
+    from plugin_sdk.runtime.policy import ExecutionPolicy
+
 log = logging.getLogger(__name__)
 
 CANCEL_POLL_S = 0.5  # the brief: a cancelled job stops within 2 s
@@ -46,7 +49,7 @@ INTERNAL_MESSAGE = ("Something went wrong on the server while running this job (
                     "if it keeps failing, tell the server's operator.")
 
 
-def make_executor(settings: Settings) -> Executor:
+def make_executor(settings: Settings) -> ExecutionPolicy:
     """How a worker runs plugins: trusted ones forked from a warm R/Python parent (or a fresh
     interpreter when settings.warm is off), the others sandboxed by bubblewrap.
 
