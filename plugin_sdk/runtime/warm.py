@@ -45,6 +45,13 @@ _heavy_names: frozenset[str] = frozenset()
 _python_ready = False
 _fork_server: ForkServer | None = None  # one per process, started between the light and heavy stages
 
+# R's collector starts when a job has allocated past these thresholds (R reads them once, at start-up;
+# see ?Memory). R's defaults keep the heap 80% full, so a forked job collected garbage eight times
+# for a small ggplot, once at level 2, which writes to every page of the parent's heap and so copies
+# it: about 30% of the job's CPU. With these a job collects once or twice, at level 0, and a bigger
+# job still collects as R always does. Measured by bench/bench_service.py: 3.4 -> 3.9 plots/s.
+R_HEAP_THRESHOLDS = {"R_NSIZE": "2000000", "R_VSIZE": "256M"}
+
 
 def warm_up_r() -> None:
     """Start embedded R, put our stand-ins on the library path, attach Hiplot's whole preload set."""
@@ -59,6 +66,8 @@ def _warm_up_light_r() -> None:
         if _r_stage >= _R_LIGHT:
             return
         os.environ.setdefault("TZ", "UTC")
+        for name, value in R_HEAP_THRESHOLDS.items():  # an operator's own setting wins
+            os.environ.setdefault(name, value)
         import rpy2.robjects as ro
         from rpy2.rinterface_lib import callbacks
 
