@@ -55,8 +55,8 @@ POLL_S = 0.02  # how often the client asks for the job's state
 THROUGHPUT_POLL_S = 0.5  # the throughput run reads finish times from the jobs instead
 START_TIMEOUT_S = 300
 
-# Taken before R starts in this process: embedded R changes LD_LIBRARY_PATH, which breaks the
-# Python of the servers started afterwards (its _ssl module then loads the wrong libraries).
+# Taken before R starts in this process, so the servers start with what the operator gave,
+# not with what warming up R here set (R_HOME, TZ, R's heap thresholds).
 ENVIRONMENT = dict(os.environ)
 
 TARGET_FLOOR_RATIO = 1.5

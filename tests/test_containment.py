@@ -10,7 +10,7 @@ from plugin_sdk.loader import load_plugin
 from plugin_sdk.runtime.limits import Limits
 from plugin_sdk.runtime.outcome import Reason
 from plugin_sdk.runtime.policy import ExecutionPolicy
-from plugin_sdk.runtime.process import session_members
+from plugin_sdk.runtime.process import session_members, task_count
 from plugin_sdk.runtime.runner import run_plugin
 from plugin_sdk.runtime.sandbox import SandboxedExecutor, bubblewrap_path
 from tests.plugin_factory import make_plugin
@@ -144,3 +144,19 @@ def test_session_members_sees_this_session():
     import os
 
     assert os.getpid() in session_members(os.getsid(0))
+
+
+def test_task_count_counts_this_process_and_its_threads():
+    import os
+    import threading
+
+    stop = threading.Event()
+    threads = [threading.Thread(target=stop.wait) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert task_count() >= len(os.listdir("/proc/self/task")) >= 4
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()

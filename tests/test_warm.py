@@ -96,6 +96,12 @@ def logged(result, label: str) -> str:
     return next(line for line in result.log_tail if line.startswith(label + " "))[len(label) + 1:]
 
 
+def test_warming_up_r_leaves_no_r_library_path_for_the_programs_this_process_starts(warm):
+    # rpy2 puts R's folders in LD_LIBRARY_PATH; a Python spawned with that loads Debian's libssl
+    # instead of its own, and the embedded pool's workers hung on their first job.
+    assert os.environ["R_HOME"] not in os.environ.get("LD_LIBRARY_PATH", "")
+
+
 @pytest.mark.slow
 def test_light_plugin_runs_from_the_fork_server_as_a_child_of_this_process(tmp_path, warm):
     plugin = load(make_plugin(tmp_path / "plugins", PROBE))

@@ -43,8 +43,8 @@ def apply_limits(limits: Limits) -> None:
     """Set the rlimits of the calling process (a job's child, before it runs plugin code).
 
     RLIMIT_NPROC counts every process of the real user, so the cap is what the user runs
-    now plus the job's allowance; the kernel ignores it for root, which is why a worker
-    running as root drops the job child to an unprivileged user first (see `drop_privileges`).
+    now plus the job's allowance. The kernel ignores it for root: there the supervisor's count
+    of the job's session (process.py) is what stops a fork bomb.
     """
     memory = limits.memory_mb * MIB
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -71,15 +71,3 @@ def die_with_parent() -> None:
 
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-UNPRIVILEGED_UID = 65534  # "nobody" on Debian
-
-
-def drop_privileges(uid: int = UNPRIVILEGED_UID) -> None:
-    """As root, become an unprivileged user so that RLIMIT_NPROC and file permissions bind."""
-    if os.getuid() != 0:
-        return
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)

@@ -68,7 +68,13 @@ def _warm_up_light_r() -> None:
         os.environ.setdefault("TZ", "UTC")
         for name, value in R_HEAP_THRESHOLDS.items():  # an operator's own setting wins
             os.environ.setdefault(name, value)
+        library_path = os.environ.get("LD_LIBRARY_PATH")
         import rpy2.robjects as ro
+
+        # rpy2 puts R's library folders in front of LD_LIBRARY_PATH as it starts R. The loader of this
+        # process never reads it again, but every Python started from here would: its _ssl then
+        # loads Debian's libssl, not its own, and a spawned worker hangs at its first HTTPS import.
+        _restore_variable("LD_LIBRARY_PATH", library_path)
         from rpy2.rinterface_lib import callbacks
 
         # R's output reaches the job's log.txt as plain lines (rpy2 would send stderr through logging).
@@ -85,6 +91,13 @@ def _warm_up_light_r() -> None:
         ro.r["plotforge_compile"]()
         _rehearse(lambda: ro.r["source"](str(R_DIR / "rehearse.R")), "R")
         _r_stage = _R_LIGHT
+
+
+def _restore_variable(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _attach_heavy_r() -> None:
