@@ -9,6 +9,8 @@
   serializer. `PlotForgeWorker` reads the job's function name as plain data and refuses,
   before anything is imported or run, every job that is not exactly
   ``run_job("<its own id>")`` with no callbacks and no webhooks.
+- **Fair share.** A job whose owner already runs PLOTFORGE_MAX_RUNNING_PER_USER jobs goes
+  back to the end of the queue, as the embedded pool would skip it (dispatch.py).
 - **No work horse.** RQ's forking worker forks a horse per job, and the job's child would be
   forked again from the horse: a second copy of a large process, about 60 ms a job, and a
   horse cannot use the fork server (its jobs are adopted by the worker). The plot already
@@ -55,6 +57,7 @@ from plugin_sdk.runtime.forkserver import become_subreaper
 from plugin_sdk.runtime.process import children_of, is_running, kill_session
 from server.db.engine import dispose_engines, session_factory
 from server.db.models import Job
+from server.jobs.dispatch import owner_at_running_cap
 from server.jobs.execute import execute_job, make_executor
 from server.jobs.reconciler import RQ_WORKER_PREFIX
 from server.jobs.recovery import recover_job
@@ -75,6 +78,8 @@ WORKER_TTL_S = 60  # RQ forgets a worker that stopped beating this long (plus it
 JOB_MONITORING_INTERVAL_S = 5
 MAINTENANCE_INTERVAL_S = 10
 RECONNECT_BACKOFF_MAX_S = 30.0
+DEFER_PAUSE_S = 0.5  # before putting back, again, a job whose owner is at the running cap
+DEFERRED_MEMORY_S = 30.0
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # server.jobs.service makes ids with secrets.token_urlsafe
 WORKER_NAME = re.compile(r"[A-Za-z0-9._@-]{1,200}")  # it becomes "rq:<name>" in jobs.worker_id (255 chars)
 
@@ -145,6 +150,7 @@ class PlotForgeWorker(SimpleWorker):
         self.cold_stop_asked = False
         self._beating: tuple[RQJob, Any] | None = None
         self._next_beat = 0.0
+        self._deferred: dict[str, float] = {}  # job id -> when this worker last put it back
 
     # Refuse foreign jobs before anything is imported or run.
     def execute_job(self, job: RQJob, queue: Queue) -> None:
@@ -152,6 +158,9 @@ class PlotForgeWorker(SimpleWorker):
         reason = refusal(job)
         if reason is not None:
             self.refuse(job, queue, reason)
+            return
+        if self.owner_at_cap(job.id):
+            self.defer(job, queue)
             return
         execution = self.prepare_execution(job)
         self._beating, self._next_beat = (job, execution), time.monotonic() + JOB_MONITORING_INTERVAL_S
@@ -176,6 +185,33 @@ class PlotForgeWorker(SimpleWorker):
                 enqueue_job(queue, job_id, self._settings())
         except Exception:
             log.exception("could not hand job %s back to the queue; the reconciler will", job_id)
+
+    def owner_at_cap(self, job_id: str) -> bool:
+        try:
+            with _database_session(self._settings()) as session:
+                return owner_at_running_cap(session, job_id, self._settings().max_running_per_user)
+        except Exception:  # the database is unreachable: let execute_job meet (and log) that
+            log.exception("could not count the running jobs of job %s's owner", job_id)
+            return False
+
+    def defer(self, job: RQJob, queue: Queue) -> None:
+        """The job's owner runs as many jobs as they may: back to the end of the queue it goes.
+
+        Jobs of other owners behind it run first. When the queue holds only such jobs, the
+        worker meets this one again within a round; it then waits a little before each put-back
+        instead of spinning through the queue.
+        """
+        now = time.monotonic()
+        self._deferred = {key: at for key, at in self._deferred.items() if now - at < DEFERRED_MEMORY_S}
+        if job.id in self._deferred:
+            time.sleep(DEFER_PAUSE_S)
+        self._deferred[job.id] = time.monotonic()
+        self.log.info("Worker %s: job %s waits: its owner is at the running cap", self.name, job.id)
+        with self.connection.pipeline() as pipeline:
+            pipeline.lrem(queue.intermediate_queue_key, 1, job.id)
+            queue.push_job_id(job.id, pipeline=pipeline)
+            pipeline.execute()
+        self.set_state(WorkerStatus.IDLE)
 
     def refuse(self, job: RQJob, queue: Queue, reason: str) -> None:
         self.log.error("Worker %s: refused job %s: %s", self.name, job.id, reason)

@@ -298,8 +298,9 @@ def worker_environment(settings: Settings, redis: RedisServer, extra: dict[str, 
 
 @contextlib.contextmanager
 def rq_stack_on(folder: Path, database_url: str, redis: RedisServer, redis_db: int,
-                worker_names: list[str]) -> Iterator[RQStack]:
-    """Settings, migrated database, job service with a reconciling RQ backend, started workers."""
+                worker_names: list[str], worker_env: dict[str, str] | None = None) -> Iterator[RQStack]:
+    """Settings, migrated database, job service with a reconciling RQ backend, started workers
+    (with ``worker_env`` added to their environment)."""
     plugin_dirs = [JOB_PLUGINS, INTEGRATION_PLUGINS]
     settings = load_settings(
         data_dir=folder / "var", database_url=database_url, redis_url=redis.url(redis_db),
@@ -311,7 +312,7 @@ def rq_stack_on(folder: Path, database_url: str, redis: RedisServer, redis_db: i
     backend = RQBackend(settings, reconcile_interval_s=1.0)
     stack = RQStack(settings, JobService(settings, Catalogue.load(plugin_roots(plugin_dirs)), backend),
                     backend, redis, redis_db)
-    env = worker_environment(settings, redis, {IMPORT_MARKER_VARIABLE: str(folder / "imported")})
+    env = worker_environment(settings, redis, {IMPORT_MARKER_VARIABLE: str(folder / "imported"), **(worker_env or {})})
     for name in worker_names:
         stack.workers[name] = WorkerProcess(
             name, [PLOTFORGE, "worker", "--redis-url", redis.url(redis_db), "--name", name], env,

@@ -27,13 +27,17 @@ from tests.integration.conftest import (
     INTEGRATION_PLUGINS,
     JOB_PLUGINS,
     OWNER,
+    RedisServer,
     RQStack,
     processes_in,
+    rq_stack_on,
     zombie_children,
 )
 from tests.support import process_exists, wait_until
 
 pytestmark = pytest.mark.slow
+
+CAPPED_REDIS_DB = 3  # the other RQ stacks use 0, 1 and 2
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -184,3 +188,31 @@ def test_pickle_is_never_what_the_backend_writes(rq_stack: RQStack) -> None:
         pickle.loads(data)
     assert JSONSerializer.loads(data) == [JOB_FUNCTION, None, [job.id], {}]
     assert rq_stack.wait_finished(job).reason == "plugin_error"
+
+
+@pytest.fixture(scope="module")
+def capped_stack(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer, r_library: Path,
+                 mpl_config_dir: Path) -> Iterator[RQStack]:
+    """Two workers that let each owner run one job at a time."""
+    folder = tmp_path_factory.mktemp("rq-capped")
+    with rq_stack_on(folder, f"sqlite:///{folder / 'plotforge.db'}", redis_server, CAPPED_REDIS_DB,
+                     ["cap-w1", "cap-w2"], worker_env={"PLOTFORGE_MAX_RUNNING_PER_USER": "1"}) as stack:
+        yield stack
+
+
+def test_an_owner_at_the_running_cap_waits_while_other_owners_jobs_run(capped_stack: RQStack) -> None:
+    first = capped_stack.submit("jobs/sleepy", owner="alice")
+    capped_stack.wait_running_pid(first, "sleepy")
+    second = capped_stack.submit("jobs/sleepy", owner="alice")
+    other = capped_stack.submit("jobs/quick", owner="bob")
+
+    assert capped_stack.wait_finished(other).state == "succeeded"
+    # A worker was free all along, and took bob's job, not alice's second.
+    assert capped_stack.get(second).state == "queued"
+    assert capped_stack.get(first).state == "running"
+
+    capped_stack.service.cancel("alice", first.id)
+    capped_stack.wait_running_pid(second, "sleepy")  # her turn, once her first job is gone
+    capped_stack.service.cancel("alice", second.id)
+    assert capped_stack.wait_finished(second).state == "cancelled"
+    assert capped_stack.get(second).attempts == 1
