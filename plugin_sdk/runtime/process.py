@@ -204,8 +204,8 @@ def _may_be_many(tasks_at_start: int, limits: Limits) -> bool:
     Each process the job starts adds a task to the machine's count. While that count has grown
     by less than half the job's allowance since it started, the job can be over the allowance
     only if as many other tasks ended meanwhile, and a fork bomb soon gets past that. Most plots
-    start no process at all, so most rounds skip the walk, which was most of a worker's own CPU
-    per job.
+    start no process at all, so most rounds skip the walk, which was about half of a worker's
+    own CPU per job.
     """
     if tasks_at_start < 0:
         return True

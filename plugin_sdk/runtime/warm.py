@@ -48,7 +48,7 @@ _fork_server: ForkServer | None = None  # one per process, started between the l
 # R's collector starts when a job has allocated past these thresholds (R reads them once, at start-up;
 # see ?Memory). R's defaults keep the heap 80% full, so a forked job collected garbage eight times
 # for a small ggplot, once at level 2, which writes to every page of the parent's heap and so copies
-# it: about 30% of the job's CPU. With these a job collects once or twice, at level 0, and a bigger
+# it: about a quarter of the job's CPU. With these a job collects once or twice, at level 0, and a bigger
 # job still collects as R always does. Measured by bench/bench_service.py: 3.4 -> 3.9 plots/s.
 R_HEAP_THRESHOLDS = {"R_NSIZE": "2000000", "R_VSIZE": "256M"}
 
@@ -72,8 +72,8 @@ def _warm_up_light_r() -> None:
         import rpy2.robjects as ro
 
         # rpy2 puts R's library folders in front of LD_LIBRARY_PATH as it starts R. The loader of this
-        # process never reads it again, but every Python started from here would: its _ssl then
-        # loads Debian's libssl, not its own, and a spawned worker hangs at its first HTTPS import.
+        # process never reads it again, but every Python started from here would (its _ssl module then
+        # loads Debian's libssl, not its own): the embedded pool's spawned workers hung on their first job.
         _restore_variable("LD_LIBRARY_PATH", library_path)
         from rpy2.rinterface_lib import callbacks
 

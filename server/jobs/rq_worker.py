@@ -205,8 +205,9 @@ class PlotForgeWorker(SimpleWorker):
         self._deferred = {key: at for key, at in self._deferred.items() if now - at < DEFERRED_MEMORY_S}
         if job.id in self._deferred:
             time.sleep(DEFER_PAUSE_S)
+        else:
+            self.log.info("Worker %s: job %s waits: its owner is at the running cap", self.name, job.id)
         self._deferred[job.id] = time.monotonic()
-        self.log.info("Worker %s: job %s waits: its owner is at the running cap", self.name, job.id)
         with self.connection.pipeline() as pipeline:
             pipeline.lrem(queue.intermediate_queue_key, 1, job.id)
             queue.push_job_id(job.id, pipeline=pipeline)
