@@ -78,6 +78,7 @@ WORKER_TTL_S = 60  # RQ forgets a worker that stopped beating this long (plus it
 JOB_MONITORING_INTERVAL_S = 5
 MAINTENANCE_INTERVAL_S = 10
 RECONNECT_BACKOFF_MAX_S = 30.0
+PUBSUB_WAIT_S = 1.0  # how long RQ's command listener waits for a message; also how long it takes to stop
 DEFER_PAUSE_S = 0.5  # before putting back, again, a job whose owner is at the running cap
 DEFERRED_MEMORY_S = 30.0
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # server.jobs.service makes ids with secrets.token_urlsafe
@@ -233,6 +234,19 @@ class PlotForgeWorker(SimpleWorker):
             except redis.exceptions.RedisError as exc:  # the job needs only the database; go on
                 log.warning("could not send a heartbeat to Redis (%s); the job goes on", exc)
         return self.cold_stop_asked
+
+    def subscribe(self) -> None:
+        """RQ's, with a short wait in the thread that listens for commands.
+
+        RQ's listener waits up to 60 s for a message, and since redis-py 8.2 stopping it waits
+        for the listener: a worker told to stop hung for up to a minute before it exited.
+        """
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=PUBSUB_WAIT_S, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
 
     def get_heartbeat_ttl(self, job: RQJob, working_time: float = 0.0) -> int:
         # SimpleWorker's is the job's whole timeout: a worker killed mid-job would then be
