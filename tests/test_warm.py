@@ -102,6 +102,18 @@ def test_warming_up_r_leaves_no_r_library_path_for_the_programs_this_process_sta
     assert os.environ["R_HOME"] not in os.environ.get("LD_LIBRARY_PATH", "")
 
 
+def test_warm_r_starts_with_room_for_a_job_s_garbage(warm):
+    import rpy2.robjects as ro
+
+    from plugin_sdk.runtime.warm import R_HEAP_THRESHOLDS
+
+    if os.environ["R_NSIZE"] != R_HEAP_THRESHOLDS["R_NSIZE"]:
+        pytest.skip("the operator set R_NSIZE")
+    # gc()'s "gc trigger" for cons cells: R never goes below the size it started with.
+    trigger = ro.r("gc()[1, 3]")[0]
+    assert trigger >= int(R_HEAP_THRESHOLDS["R_NSIZE"])
+
+
 @pytest.mark.slow
 def test_light_plugin_runs_from_the_fork_server_as_a_child_of_this_process(tmp_path, warm):
     plugin = load(make_plugin(tmp_path / "plugins", PROBE))

@@ -28,6 +28,7 @@ from datetime import timedelta
 from multiprocessing.synchronize import Event
 from typing import Any
 
+from plugin_sdk.runtime.process import is_running
 from server.db.engine import session_factory
 from server.db.models import Job
 from server.db.types import utc_now
@@ -155,7 +156,7 @@ class EmbeddedBackend:
             return False
         if pool["pid"] == os.getpid():
             return pool["id"] not in _live_pools
-        if not _process_exists(pool["pid"]):
+        if not is_running(pool["pid"]):
             return True
         return job.heartbeat_at is None or utc_now() - job.heartbeat_at > STALE_HEARTBEAT
 
@@ -166,16 +167,6 @@ def pool_of(worker_id: str | None) -> dict[str, Any] | None:
     if len(parts) != 5 or parts[0] != PREFIX or not parts[2].isdigit():
         return None
     return {"id": ":".join(parts[:4]), "host": parts[1], "pid": int(parts[2])}
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- inside a worker process ----------------------------------------------------------------

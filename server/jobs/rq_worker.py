@@ -189,7 +189,9 @@ class PlotForgeWorker(SimpleWorker):
 
     def owner_at_cap(self, job_id: str) -> bool:
         try:
-            with _database_session(self._settings()) as session:
+            # The pooled session execute_job uses next: a connection made and closed here would
+            # cost a reconnect on every job.
+            with session_factory(self._settings().database_url)() as session:
                 return owner_at_running_cap(session, job_id, self._settings().max_running_per_user)
         except Exception:  # the database is unreachable: let execute_job meet (and log) that
             log.exception("could not count the running jobs of job %s's owner", job_id)
@@ -454,19 +456,9 @@ def _forget_dead_namesake(connection: Any, name: str) -> None:
     if not record or "death" in record or not record.get("pid", "").isdigit():
         return
     pid = int(record["pid"])
-    if pid == os.getpid() or (record.get("hostname") == socket.gethostname() and not _process_exists(pid)):
+    if pid == os.getpid() or (record.get("hostname") == socket.gethostname() and not is_running(pid)):
         log.warning("removing the record of an earlier worker named %s (process %d is gone)", name, pid)
         connection.delete(key)
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return is_running(pid)
 
 
 def _finish_interrupted_job(worker: PlotForgeWorker) -> None:
