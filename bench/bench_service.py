@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.bench_service [--jobs 30] [--workers 2]
 
 The plot is tests/integration/plugins/it/ggbox: a ggplot2 box plot of 200 values, written
-as a 4 x 3 inch cairo PDF and a 300-dpi PNG. Printed, as p50/p95 over --jobs runs each:
+as a 4 x 3 inch cairo PDF and a 300-dpi PNG rendered from that PDF. Printed, as p50/p95 over --jobs runs each:
 
 - cold Rscript: the plugin through the runner's subprocess executor (what `plotforge run`
   does): a fresh Rscript attaching Hiplot's preload set, then the plot;
@@ -64,8 +64,8 @@ TARGET_COLD_SPEEDUP = 3.0
 TARGET_THROUGHPUT = 4.0
 
 # The plot of it/ggbox/plot.R, built once (the data read, the ggplot object made); the floor
-# is `pf_bench_draw`: drawing it to both files as a job's export_single does (ggplot2 lays the
-# plot out once, then each device draws it).
+# is `pf_bench_draw`: writing both files as a job's export_single does (ggplot2 lays the plot
+# out and draws it to the PDF, and PDFium renders the PNG from that PDF).
 FLOOR_R = """
 pf_bench_build <- function(path, group_col, value_col, title) {
   data <- read.delim(path, check.names = FALSE, stringsAsFactors = FALSE)

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ from typing import Any
 import openpyxl
 import pytest
 from PIL import Image
+
+from plugin_sdk.plugintest.expectations import image_difference
+from plugin_sdk.runtime.rasterise import rasterise_pdf
 
 pytestmark = pytest.mark.slow
 
@@ -94,11 +98,13 @@ def run_job(
     tables: dict[str, str | Path],
     config: dict[str, Any],
     prefix: str = "figure",
+    rasteriser: bool = True,
 ) -> JobRun:
     """Prepare JOB/ as the Python runner does and run run_job.R on it.
 
     A table given as text is written as ``input/<name>.tsv``; a Path is copied
-    with its own extension.
+    with its own extension. Without ``rasteriser`` R is not told where Python is, as in
+    a plain R session: each raster device then draws the plot itself.
     """
     job_dir = workdir / "job"
     for sub in ("input", "output", "uploads"):
@@ -123,7 +129,10 @@ def run_job(
     }
     job_json = job_dir / "job.json"
     job_json.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-    env = os.environ | {"PLOTFORGE_R_LIBS": str(r_library), "TZ": "UTC"}
+    env = {k: v for k, v in os.environ.items() if k != "PLOTFORGE_PYTHON"}
+    env |= {"PLOTFORGE_R_LIBS": str(r_library), "TZ": "UTC"}
+    if rasteriser:
+        env["PLOTFORGE_PYTHON"] = sys.executable
     proc = subprocess.run(
         ["Rscript", str(RUNTIME / "run_job.R"), str(job_json)],
         capture_output=True,
@@ -178,8 +187,8 @@ def assert_raster_size(path: Path, width_in: float, height_in: float) -> None:
 SCATTER_WIDTH, SCATTER_HEIGHT = 5, 4
 
 
-@pytest.fixture(scope="module")
-def scatter_run(r_library: Path, tmp_path_factory: pytest.TempPathFactory) -> JobRun:
+def scatter_inputs(kinds: list[str], width: float, height: float) -> tuple[dict[str, str], dict[str, Any]]:
+    """Tables and settings for tests/fixtures/hiplot_style/scatter_groups, a ggplot through export_single."""
     groups = [f"G{i:02d}" for i in range(1, 13)]
     rows = ["logFC\tP.Value\tgroup"]
     rows += [f"{i * 0.5 - 3}\t{10 ** -(i % 7 + 1)}\t{g}" for i, g in enumerate(groups)]
@@ -194,8 +203,8 @@ def scatter_run(r_library: Path, tmp_path_factory: pytest.TempPathFactory) -> Jo
             ]
         },
         "general": general(
-            imageExportType=["pdf", "png", "jpg", "tiff", "svg"],
-            size={"width": SCATTER_WIDTH, "height": SCATTER_HEIGHT},
+            imageExportType=kinds,
+            size={"width": width, "height": height},
             title=CHINESE_TITLE,
             palette="npg",
             theme="theme_classic",
@@ -205,14 +214,13 @@ def scatter_run(r_library: Path, tmp_path_factory: pytest.TempPathFactory) -> Jo
             xAxisTextAngle=45,
         ),
     }
-    return run_job(
-        r_library,
-        tmp_path_factory.mktemp("scatter"),
-        "scatter_groups",
-        {"datTable": "\n".join(rows) + "\n", "groupTable": data2},
-        config,
-        prefix="scatter",
-    )
+    return {"datTable": "\n".join(rows) + "\n", "groupTable": data2}, config
+
+
+@pytest.fixture(scope="module")
+def scatter_run(r_library: Path, tmp_path_factory: pytest.TempPathFactory) -> JobRun:
+    tables, config = scatter_inputs(["pdf", "png", "jpg", "tiff", "svg"], SCATTER_WIDTH, SCATTER_HEIGHT)
+    return run_job(r_library, tmp_path_factory.mktemp("scatter"), "scatter_groups", tables, config, prefix="scatter")
 
 
 def test_export_single_writes_every_requested_kind(scatter_run: JobRun) -> None:
@@ -232,6 +240,24 @@ def test_raster_outputs_are_300_dpi_at_the_requested_size(scatter_run: JobRun) -
         assert_raster_size(scatter_run.output(kind), SCATTER_WIDTH, SCATTER_HEIGHT)
     with Image.open(scatter_run.output("png")) as png:
         assert round(png.info["dpi"][0]) == DPI
+
+
+def test_every_raster_is_a_rendering_of_the_pdf(scatter_run: JobRun, tmp_path: Path) -> None:
+    rendered = rasterise_pdf(scatter_run.output("pdf"), DPI, {"png": tmp_path / "from-pdf.png"})[0]
+    assert image_difference(scatter_run.output("png"), rendered) == 0
+    assert image_difference(scatter_run.output("jpeg"), rendered) < 0.01  # JPEG is lossy
+
+
+@pytest.mark.parametrize("rasteriser", [True, False], ids=["rendered-from-a-hidden-pdf", "drawn-by-r-devices"])
+def test_raster_only_export_writes_just_the_rasters(r_library: Path, tmp_path: Path, rasteriser: bool) -> None:
+    tables, config = scatter_inputs(["png", "tiff"], 3, 2)
+    run = run_job(r_library, tmp_path, "scatter_groups", tables, config, prefix="dots", rasteriser=rasteriser)
+    assert_ok(run)
+    assert sorted(run.result["outputs"]) == ["dots.colours.txt", "dots.png", "dots.tiff"]
+    # Nothing else in the folder: the PDF the rasters were rendered from is gone.
+    assert sorted(p.name for p in run.prefix.parent.iterdir()) == sorted(run.result["outputs"])
+    for kind in ("png", "tiff"):
+        assert_raster_size(run.output(kind), 3, 2)
 
 
 def test_pdf_embeds_every_font_and_renders_chinese(scatter_run: JobRun) -> None:

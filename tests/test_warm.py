@@ -18,6 +18,7 @@ import pytest
 
 from plugin_sdk.lint.r_tokens import tokenize
 from plugin_sdk.loader import load_plugin
+from plugin_sdk.plugintest.expectations import image_difference
 from plugin_sdk.runtime.executors import SubprocessExecutor
 from plugin_sdk.runtime.forkserver import ForkServer
 from plugin_sdk.runtime.limits import Limits
@@ -123,6 +124,21 @@ def test_light_plugin_runs_from_the_fork_server_as_a_child_of_this_process(tmp_p
     assert "package:ggplot2" in search and "package:Hmisc" not in search
     assert search[1] == "plotforge"  # our helpers first, as in an Rscript run
     assert int(logged(result, "PARENT")) == os.getpid()  # adopted: waited for and killed like any child
+
+
+@pytest.mark.slow
+def test_a_warm_job_and_a_fresh_rscript_render_the_same_png(tmp_path, warm):
+    # Both render the PNG from the plot's PDF with PDFium: in-process in the warm child, through
+    # `python -m plugin_sdk.runtime.rasterise` in the fresh Rscript. R's own PNG device lays text
+    # out differently (a mean difference of about 0.01 on this plot), so this tells them apart.
+    plugin = load(make_plugin(tmp_path / "plugins", PROBE))
+    pngs = []
+    for label, executor in (("warm", warm), ("fresh", SubprocessExecutor())):
+        result = run_plugin(plugin, {"use_example": True}, tmp_path / label, executor=executor)
+        assert result.ok, (label, result.message, result.log_tail)
+        assert sorted(output.kind for output in result.outputs) == ["pdf", "png"]
+        pngs.append(next(result.output_dir.glob("*.png")))
+    assert image_difference(*pngs) < 0.001
 
 
 @pytest.mark.slow
@@ -233,5 +249,10 @@ def test_the_fork_server_holds_no_copy_of_the_worker_s_pipes_and_sockets(tmp_pat
 
 def pipe_fds_of(pid: int) -> int:
     """How many pipes the process holds beyond its standard streams."""
-    fds = [fd for fd in os.listdir(f"/proc/{pid}/fd") if int(fd) > 2]
-    return sum(os.readlink(f"/proc/{pid}/fd/{fd}").startswith("pipe:") for fd in fds)
+    pipes = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            pipes += int(fd) > 2 and os.readlink(f"/proc/{pid}/fd/{fd}").startswith("pipe:")
+        except FileNotFoundError:  # closed between the listing and the look: the server is closing them
+            continue
+    return pipes

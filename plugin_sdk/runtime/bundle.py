@@ -20,7 +20,8 @@ from plugin_sdk.plugin import Plugin
 from plugin_sdk.runtime.jobfolder import JobFolder
 
 BUNDLE_NAME = "reproduce.zip"
-PYTHON_PACKAGES = ("plotforge", "pandas", "numpy", "matplotlib", "plotly", "openpyxl", "rpy2", "jsonschema")
+PYTHON_PACKAGES = ("plotforge", "pandas", "numpy", "matplotlib", "plotly", "openpyxl", "rpy2", "jsonschema",
+                   "pypdfium2", "pillow")  # the last two render raster outputs from the PDF
 
 
 @functools.cache

@@ -52,6 +52,7 @@ def job_environment(job: JobFolder) -> dict[str, str]:
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": str(matplotlib_config_dir()),
         "PLOTFORGE_R_LIBS": str(r_library_dir()),
+        "PLOTFORGE_PYTHON": sys.executable,  # export_single renders raster outputs with it (rasterise.py)
         "R_LIBS_USER": str(r_library_dir()),
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",

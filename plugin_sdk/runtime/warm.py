@@ -34,6 +34,7 @@ from plugin_sdk.runtime.jobfolder import JobFolder
 from plugin_sdk.runtime.limits import Limits, apply_limits, die_with_parent
 from plugin_sdk.runtime.preload import needs_heavy_preload
 from plugin_sdk.runtime.process import ChildProcess, ForkedChild
+from plugin_sdk.runtime.rasterise import register_in_r
 
 _R_RUNTIME_VARIABLES = frozenset(
     {"R_HOME", "R_SHARE_DIR", "R_INCLUDE_DIR", "R_DOC_DIR", "R_ARCH", "R_PLATFORM", "LD_LIBRARY_PATH"}
@@ -89,6 +90,7 @@ def _warm_up_light_r() -> None:
         ro.r["plotforge_preload"](ro.r["plotforge_light_preload"])
         ro.r["plotforge_attach_helpers"](str(R_DIR / "plotforge.R"))
         ro.r["plotforge_compile"]()
+        register_in_r()  # raster outputs rendered in-process, not by a Python started per job
         _rehearse(lambda: ro.r["source"](str(R_DIR / "rehearse.R")), "R")
         _r_stage = _R_LIGHT
 

@@ -122,6 +122,7 @@ resolve_font_family <- function(family = NULL) {
 # ---------------------------------------------------------------------------
 
 .pf_raster_dpi <- 300
+.pf_raster_kinds <- c("png", "jpeg", "tiff")
 
 # Each kind: how to open its device at width x height inches. PDF and EPS go
 # through cairo so fonts are embedded and Chinese renders; SVG goes through
@@ -301,22 +302,63 @@ export_single <- function(p, opt = .pf_global("opt"), conf = .pf_global("conf"))
   kinds <- .pf_export_kinds(conf)
   size <- .pf_plot_size(conf)
   family <- resolve_font_family(conf$general$font)
-  raster <- intersect(kinds, c("png", "jpeg", "tiff"))
+  raster <- intersect(kinds, .pf_raster_kinds)
   if (length(raster) && prod(size) * .pf_raster_dpi^2 > 2.5e8) {
     stop(sprintf("A %g x %g inch image at %d dpi is too large", size[[1]], size[[2]], .pf_raster_dpi), call. = FALSE)
   }
   draw <- .pf_drawer(p)
+  rasterise <- if (length(raster)) .pf_rasteriser()
+  # With a rasteriser the plot is drawn once for all raster kinds: to the PDF, which is
+  # drawn first (to a hidden file when no PDF was asked for) and rendered into each.
+  drawn <- if (is.null(rasterise)) kinds else union("pdf", setdiff(kinds, raster))
   written <- character()
-  for (kind in kinds) {
+  for (kind in drawn) {
     if (kind %in% names(.pf_devices)) {
-      written <- c(written, .pf_render(draw, kind, paste0(prefix, ".", kind), size, family))
+      final <- paste0(prefix, ".", kind)
+      if (kind == "pdf" && !"pdf" %in% kinds) {
+        final <- file.path(dirname(prefix), paste0(".", basename(prefix), ".for-rasters.pdf"))
+        on.exit(unlink(final), add = TRUE)
+      }
+      file <- .pf_render(draw, kind, final, size, family)
+      if (kind == "pdf") pdf <- file
+      if (kind %in% kinds) written <- c(written, file)
     } else if (kind == "plotly") {
       written <- c(written, .pf_export_plotly(p, prefix))
     } else {
       message("Export kind '", kind, "' is not supported on this server; skipped")
     }
   }
+  if (!is.null(rasterise)) {
+    written <- c(written, rasterise(pdf, raster, paste0(prefix, ".", raster)))
+  }
   invisible(written)
+}
+
+# How raster outputs are made from the plot's PDF (plugin_sdk/runtime/rasterise.py, PDFium):
+# in-process in a warm worker, which sets the option plotforge.rasteriser; through Python
+# started from a fresh Rscript, which the runner tells where Python is. NULL elsewhere (these
+# helpers sourced into a plain R session): each raster device then draws the plot itself.
+.pf_rasteriser <- function() {
+  in_process <- getOption("plotforge.rasteriser")
+  python <- Sys.getenv("PLOTFORGE_PYTHON")
+  if (is.function(in_process)) {
+    render <- function(pdf, kinds, files) in_process(pdf, .pf_raster_dpi, kinds, files)
+  } else if (nzchar(python) && .pf_has_package("processx")) {
+    render <- function(pdf, kinds, files) {
+      args <- c("-m", "plugin_sdk.runtime.rasterise", pdf, .pf_raster_dpi, paste0(kinds, "=", files))
+      run <- processx::run(python, args, error_on_status = FALSE, stderr_to_stdout = TRUE)
+      if (run$status == 0L) "" else trimws(run$stdout)
+    }
+  } else {
+    return(NULL)
+  }
+  function(pdf, kinds, files) {
+    problem <- render(pdf, kinds, files)
+    if (length(problem) && nzchar(problem[[1]])) {
+      stop("Could not make the ", paste(kinds, collapse = "/"), " image: ", problem[[1]], call. = FALSE)
+    }
+    files
+  }
 }
 
 # ---------------------------------------------------------------------------
