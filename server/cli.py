@@ -6,6 +6,7 @@ only when the server package is installed; plugin_sdk itself never depends on se
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def serve_command(
         for line in str(exc).splitlines():
             click.echo(f"plotforge serve: {line}", err=True)
         sys.exit(2)
+    if settings.warm and not settings.redis_url:  # the embedded pool's workers inherit it
+        _restart_with_malloc_huge_pages()
 
     import uvicorn
 
@@ -95,6 +98,22 @@ def worker_command(redis_url: str | None, database_url: str | None, data_dir: Pa
     if not settings.redis_url:
         click.echo("plotforge worker: needs a Redis URL (--redis-url or PLOTFORGE_REDIS_URL)", err=True)
         sys.exit(2)
+    if settings.warm:
+        _restart_with_malloc_huge_pages()
     from server.jobs.rq_worker import run_worker
 
     sys.exit(run_worker(settings, name=name, burst=burst))
+
+
+def _restart_with_malloc_huge_pages() -> None:
+    """glibc reads its tunables only when a program starts: start this command again (the same
+    process) with the malloc setting warm workers run best with (plugin_sdk/runtime/warm.py),
+    unless it has it."""
+    from plugin_sdk.runtime.warm import with_malloc_huge_pages
+
+    tuned = with_malloc_huge_pages(os.environ)
+    script = Path(sys.argv[0])
+    # Only as the `plotforge` command itself: a caller that runs this command inside its own
+    # process (a test's CliRunner) must not be replaced.
+    if tuned != os.environ and script.name == "plotforge" and script.is_file():
+        os.execve(sys.executable, [sys.executable, str(script), *sys.argv[1:]], tuned)

@@ -26,7 +26,7 @@ from plugin_sdk.runtime.outcome import Reason
 from plugin_sdk.runtime.preload import looked_up_names, needs_heavy_preload
 from plugin_sdk.runtime.process import children_of, stat_fields
 from plugin_sdk.runtime.runner import run_plugin
-from plugin_sdk.runtime.warm import WarmExecutor, run_job_child
+from plugin_sdk.runtime.warm import MALLOC_HUGE_PAGES, WarmExecutor, run_job_child, with_malloc_huge_pages
 from tests.plugin_factory import make_plugin
 from tests.support import process_exists, wait_until
 
@@ -39,6 +39,17 @@ PROBE = (
     "p <- ggplot(data, aes(.data[[conf$dataArg[[1]][[2]]$value]])) + geom_bar()\n"
     "export_single(p)\n"
 )
+
+
+# -- how a warm worker is started ----------------------------------------------------------------
+
+
+def test_warm_workers_get_glibc_s_huge_page_malloc_unless_the_operator_chose():
+    assert with_malloc_huge_pages({"PATH": "/bin"}) == {"PATH": "/bin", "GLIBC_TUNABLES": MALLOC_HUGE_PAGES}
+    other = {"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"}
+    assert with_malloc_huge_pages(other)["GLIBC_TUNABLES"] == f"glibc.malloc.arena_max=2:{MALLOC_HUGE_PAGES}"
+    chosen = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"}
+    assert with_malloc_huge_pages(chosen) == chosen
 
 
 # -- which names a script looks up ---------------------------------------------------------------

@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from plugin_sdk.plugin import Plugin
@@ -34,7 +34,6 @@ from plugin_sdk.runtime.jobfolder import JobFolder
 from plugin_sdk.runtime.limits import Limits, apply_limits, die_with_parent
 from plugin_sdk.runtime.preload import needs_heavy_preload
 from plugin_sdk.runtime.process import ChildProcess, ForkedChild
-from plugin_sdk.runtime.rasterise import register_in_r
 
 _R_RUNTIME_VARIABLES = frozenset(
     {"R_HOME", "R_SHARE_DIR", "R_INCLUDE_DIR", "R_DOC_DIR", "R_ARCH", "R_PLATFORM", "LD_LIBRARY_PATH"}
@@ -52,6 +51,22 @@ _fork_server: ForkServer | None = None  # one per process, started between the l
 # it: about a quarter of the job's CPU. With these a job collects once or twice, at level 0, and a bigger
 # job still collects as R always does. Measured by bench/bench_service.py: 3.4 -> 3.9 plots/s.
 R_HEAP_THRESHOLDS = {"R_NSIZE": "2000000", "R_VSIZE": "256M"}
+
+# glibc's malloc asks the kernel for transparent huge pages for the memory it takes (glibc 2.35 and
+# later; read once, when a program starts, so a worker must be started with it). A job forked from
+# the worker then gets fresh memory 2 MB per page fault instead of 4 KB. Measured on the embedded
+# service with 40 plots at once, three pairs of runs: CPU per plot 674, 630, 624 ms without; 608,
+# 558, 481 ms with. A glibc without the tunable ignores it.
+MALLOC_HUGE_PAGES = "glibc.malloc.hugetlb=1"
+
+
+def with_malloc_huge_pages(environment: Mapping[str, str]) -> dict[str, str]:
+    """``environment`` for starting a warm worker: GLIBC_TUNABLES gains MALLOC_HUGE_PAGES, unless
+    the operator already chose a glibc.malloc.hugetlb of their own."""
+    tunables = environment.get("GLIBC_TUNABLES", "")
+    if "glibc.malloc.hugetlb" in tunables:
+        return dict(environment)
+    return {**environment, "GLIBC_TUNABLES": ":".join(filter(None, [tunables, MALLOC_HUGE_PAGES]))}
 
 
 def warm_up_r() -> None:
@@ -90,6 +105,8 @@ def _warm_up_light_r() -> None:
         ro.r["plotforge_preload"](ro.r["plotforge_light_preload"])
         ro.r["plotforge_attach_helpers"](str(R_DIR / "plotforge.R"))
         ro.r["plotforge_compile"]()
+        from plugin_sdk.runtime.rasterise import register_in_r
+
         register_in_r()  # raster outputs rendered in-process, not by a Python started per job
         _rehearse(lambda: ro.r["source"](str(R_DIR / "rehearse.R")), "R")
         _r_stage = _R_LIGHT

@@ -16,6 +16,7 @@ from rq.job import JobStatus
 from rq.serializers import JSONSerializer
 
 from plugin_sdk.catalogue import Catalogue, plugin_roots
+from plugin_sdk.plugintest.expectations import image_difference
 from server.db import Job, init_database
 from server.db.engine import dispose_engines
 from server.jobs.embedded import EmbeddedBackend
@@ -84,6 +85,7 @@ def test_a_job_gives_the_same_figures_through_rq_as_through_the_embedded_pool(
     rq_png = Path(through_rq.job_dir) / "output" / "ggbox.png"
     pool_png = Path(through_pool.job_dir) / "output" / "ggbox.png"
     assert png_size(rq_png) == png_size(pool_png) == (1200, 900)  # 4 x 3 inches at 300 dpi
+    assert image_difference(rq_png, pool_png) == 0
 
 
 def test_fifty_jobs_submitted_at_once_all_succeed(rq_stack: RQStack) -> None:
@@ -177,6 +179,16 @@ def test_a_worker_refuses_every_job_but_run_job_without_importing_anything(
     assert not import_marker.exists()
     # ...and the workers are still there, running real jobs.
     assert rq_stack.wait_finished(rq_stack.submit("jobs/quick")).state == "succeeded"
+
+
+def test_a_warm_worker_starts_itself_again_with_glibc_s_huge_page_malloc(rq_stack: RQStack) -> None:
+    # glibc reads GLIBC_TUNABLES only as a program starts; the worker is the same process (the pid
+    # it registered in Redis), now with it. tests/jobs/test_serve.py checks `plotforge serve`.
+    for worker in rq_stack.workers.values():
+        if "GLIBC_TUNABLES" in worker.env:
+            pytest.skip("GLIBC_TUNABLES is set where the tests run")
+        environment = Path(f"/proc/{worker.pid}/environ").read_bytes().split(b"\0")
+        assert b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1" in environment, worker.name
 
 
 def test_pickle_is_never_what_the_backend_writes(rq_stack: RQStack) -> None:
