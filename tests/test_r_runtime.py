@@ -249,11 +249,11 @@ def test_every_raster_is_a_rendering_of_the_pdf(scatter_run: JobRun, tmp_path: P
 
 
 @pytest.mark.parametrize("rasteriser", [True, False], ids=["rendered-from-a-hidden-pdf", "drawn-by-r-devices"])
-def test_raster_only_export_writes_just_the_rasters(r_library: Path, tmp_path: Path, rasteriser: bool) -> None:
-    tables, config = scatter_inputs(["png", "tiff"], 3, 2)
+def test_export_without_pdf_writes_just_what_was_asked(r_library: Path, tmp_path: Path, rasteriser: bool) -> None:
+    tables, config = scatter_inputs(["png", "tiff", "svg"], 3, 2)
     run = run_job(r_library, tmp_path, "scatter_groups", tables, config, prefix="dots", rasteriser=rasteriser)
     assert_ok(run)
-    assert sorted(run.result["outputs"]) == ["dots.colours.txt", "dots.png", "dots.tiff"]
+    assert sorted(run.result["outputs"]) == ["dots.colours.txt", "dots.png", "dots.svg", "dots.tiff"]
     # Nothing else in the folder: the PDF the rasters were rendered from is gone.
     assert sorted(p.name for p in run.prefix.parent.iterdir()) == sorted(run.result["outputs"])
     for kind in ("png", "tiff"):

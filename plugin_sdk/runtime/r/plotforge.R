@@ -311,14 +311,12 @@ export_single <- function(p, opt = .pf_global("opt"), conf = .pf_global("conf"))
   # With a rasteriser the plot is drawn once for all raster kinds: to the PDF, which is
   # drawn first (to a hidden file when no PDF was asked for) and rendered into each.
   drawn <- if (is.null(rasterise)) kinds else union("pdf", setdiff(kinds, raster))
+  hidden_pdf <- file.path(dirname(prefix), paste0(".", basename(prefix), ".for-rasters.pdf"))
+  if (!"pdf" %in% kinds) on.exit(unlink(hidden_pdf), add = TRUE)
   written <- character()
   for (kind in drawn) {
     if (kind %in% names(.pf_devices)) {
-      final <- paste0(prefix, ".", kind)
-      if (kind == "pdf" && !"pdf" %in% kinds) {
-        final <- file.path(dirname(prefix), paste0(".", basename(prefix), ".for-rasters.pdf"))
-        on.exit(unlink(final), add = TRUE)
-      }
+      final <- if (kind == "pdf" && !"pdf" %in% kinds) hidden_pdf else paste0(prefix, ".", kind)
       file <- .pf_render(draw, kind, final, size, family)
       if (kind == "pdf") pdf <- file
       if (kind %in% kinds) written <- c(written, file)
