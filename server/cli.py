@@ -115,5 +115,6 @@ def _restart_with_malloc_huge_pages() -> None:
     script = Path(sys.argv[0])
     # Only as the `plotforge` command itself: a caller that runs this command inside its own
     # process (a test's CliRunner) must not be replaced.
-    if tuned != os.environ and script.name == "plotforge" and script.is_file():
+    if tuned.get("GLIBC_TUNABLES") != os.environ.get("GLIBC_TUNABLES") and script.name == "plotforge" \
+            and script.is_file():
         os.execve(sys.executable, [sys.executable, str(script), *sys.argv[1:]], tuned)

@@ -7,7 +7,7 @@ page in under 10 ms. It also makes the PNG a faithful picture of the PDF the bio
 publishes, as Hiplot's own pdf-to-image step does.
 
 `export_single` (plotforge.R) calls this in one of two ways, with the same renderer both times:
-- in a warm worker's job, in-process, through the R function `register_in_r` installs;
+- in a warm worker's job, in-process, through the R function that `register_in_r` installs;
 - in a fresh Rscript, as ``python -m plugin_sdk.runtime.rasterise PDF DPI KIND=FILE...``.
 
 Outputs are written under a hidden temporary name and renamed into place, like every output.
@@ -93,7 +93,7 @@ def _save(image: Image.Image, kind: str, final: Path, dpi: int) -> Path:
 
 
 def rasterise_for_r(pdf: object, dpi: object, kinds: object, files: object) -> str:
-    """What R's `.pf_rasterise` calls in a warm job: "" when done, else the reason it failed.
+    """What R's `.pf_rasteriser` calls in a warm job: "" when done, else the reason it failed.
 
     The arguments arrive as R vectors; a message, not an exception, crosses back into R, so the
     job fails with it as with any error of its script.
