@@ -97,3 +97,11 @@ def test_the_command_line_a_fresh_rscript_uses(tmp_path):
     assert failed.returncode == 1
     assert "broken.pdf is not a PDF" in failed.stderr and "Traceback" not in failed.stderr
     assert main(["only-one-argument"]) == 2
+
+
+def test_an_image_that_cannot_be_written_is_named_and_leaves_nothing(tmp_path):
+    pdf = draw_pdf(tmp_path / "plot.pdf", ["#000000"])
+    (tmp_path / "not-a-folder").write_text("a file where the output folder should be")
+    with pytest.raises(RasteriseError, match=r"could not write plot\.png"):
+        rasterise_pdf(pdf, 72, {"png": tmp_path / "not-a-folder" / "plot.png"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder", "plot.pdf"]

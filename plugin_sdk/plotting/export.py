@@ -9,15 +9,14 @@ from __future__ import annotations
 import importlib.util
 import io
 import logging
-import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
+
+from plugin_sdk.atomic import atomic_output
 
 _logger = logging.getLogger(__name__)
 
@@ -28,23 +27,6 @@ EXPORT_DPI = 300
 IMAGE_KINDS = ("pdf", "png", "jpeg", "tiff", "svg")
 PLOTLY_KIND = "plotly"
 _KIND_ALIASES = {"jpg": "jpeg", "tif": "tiff", "html": PLOTLY_KIND}
-
-
-@contextmanager
-def atomic_output(final: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `final`; on success it replaces `final` in one rename."""
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".partial")
-    os.close(handle)
-    temporary_path = Path(temporary)
-    try:
-        yield temporary_path
-        os.chmod(temporary_path, 0o644)  # mkstemp makes it private; outputs are for downloading
-        os.replace(temporary_path, final)
-    except BaseException:
-        temporary_path.unlink(missing_ok=True)
-        raise
 
 
 def export_kinds(value: Any) -> list[str]:

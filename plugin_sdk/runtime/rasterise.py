@@ -15,13 +15,14 @@ Outputs are written under a hidden temporary name and renamed into place, like e
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
+
+from plugin_sdk.atomic import atomic_output
 
 POINTS_PER_INCH = 72
 MAX_PIXELS = 250_000_000  # export_single refuses larger images before drawing; this is the backstop
@@ -77,17 +78,15 @@ def _render_first_page(pdf: Path, dpi: int) -> Image.Image:
 
 
 def _save(image: Image.Image, kind: str, final: Path, dpi: int) -> Path:
-    temporary = final.with_name(f".{final.stem}.part{os.getpid()}{final.suffix}")
     options: dict[str, object] = {"dpi": (dpi, dpi)}
     if kind == "jpeg":
         options.update(quality=95)
     elif kind == "tiff":
         options.update(compression="tiff_lzw")
     try:
-        image.save(temporary, format=kind.upper(), **options)
-        os.replace(temporary, final)
+        with atomic_output(final) as temporary:
+            image.save(temporary, format=kind.upper(), **options)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise RasteriseError(f"could not write {final.name}: {error.strerror or error}") from error
     return final
 
