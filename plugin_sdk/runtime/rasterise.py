@@ -15,6 +15,7 @@ Outputs are written under a hidden temporary name and renamed into place, like e
 
 from __future__ import annotations
 
+import atexit
 import sys
 from pathlib import Path
 
@@ -121,6 +122,17 @@ def register_in_r() -> None:
     # R holds only a handle to the Python function: it must stay alive here, or R calls garbage.
     _r_callback = ri.rternalize(callback)
     ro.r["options"](**{"plotforge.rasteriser": _r_callback})
+    atexit.register(_unregister_in_r)
+
+
+def _unregister_in_r() -> None:
+    """At exit, while rpy2 still works: dropped later, when Python tears its modules down, the
+    callback's finaliser finds rpy2 half gone and prints a TypeError."""
+    import rpy2.robjects as ro
+
+    global _r_callback
+    ro.r["options"](**{"plotforge.rasteriser": ro.NULL})
+    _r_callback = None
 
 
 def main(argv: list[str] | None = None) -> int:
