@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from plugin_sdk.atomic import atomic_output
 from plugin_sdk.plotting.config import normalize_config, number_setting, text_setting
-from plugin_sdk.plotting.export import DEFAULT_FIGSIZE, EXPORT_DPI, atomic_output, export_figure, export_kinds
+from plugin_sdk.plotting.export import DEFAULT_FIGSIZE, EXPORT_DPI, export_figure, export_kinds
 from plugin_sdk.plotting.palettes import (
     UnknownPaletteError,
     hue_colors,

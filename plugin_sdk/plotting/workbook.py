@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from plugin_sdk.plotting.export import atomic_output
+from plugin_sdk.atomic import atomic_output
 
 # Excel limits and the characters a sheet name may not hold.
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")

@@ -123,4 +123,3 @@ def test_the_workers_are_separate_processes(pool: Pool) -> None:
     pids = pool.backend.worker_pids
     assert len(pids) == pool.settings.workers
     assert os.getpid() not in pids and all(process_exists(pid) for pid in pids)
-
